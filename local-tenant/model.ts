@@ -25,6 +25,16 @@ export interface AppRegistration {
      */
     exchangeManageAsApp: boolean;
     exchangeRoles: string[];
+    /**
+     * Optional: certificates (PEM, public part only) whose private key may sign a
+     * `client_assertion` for this app (ClientCertificateCredential).
+     */
+    certificates?: Array<{ certificatePem: string; displayName?: string }>;
+    /**
+     * Optional: federated identity credentials (WorkloadIdentityCredential). The token endpoint
+     * accepts an assertion whose iss, sub and aud match one of these.
+     */
+    federatedIdentityCredentials?: Array<{ issuer: string; subject: string; audiences: string[] }>;
 }
 
 /** An inbox rule as Exchange and Graph both see it; Graph hides `isHidden` rules from lists. */
