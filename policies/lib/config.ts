@@ -7,12 +7,8 @@
  * without that step (a unit test, an older CLI) still sees the documented defaults rather than
  * `undefined`, which for a security check would silently mean "nothing to check".
  */
-import {
-    PolicyConfigJSONSchema,
-    PolicyConfigSchema,
-    ResourceValidationArgs,
-    StackValidationArgs,
-} from "@pulumi/policy";
+import { PolicyConfigSchema, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
+import { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 
 /** Build a typed config from the engine's config and the schema's defaults. */
 export function configOf<T extends object>(

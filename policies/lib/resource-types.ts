@@ -8,7 +8,8 @@
 export const QUARANTINE = "pulumi-nodejs:dynamic/bec-guard:Quarantine";
 
 /** A Conditional Access policy managed through `@pulumi/azuread`. */
-export const CONDITIONAL_ACCESS_POLICY = "azuread:index/conditionalAccessPolicy:ConditionalAccessPolicy";
+export const CONDITIONAL_ACCESS_POLICY =
+    "azuread:index/conditionalAccessPolicy:ConditionalAccessPolicy";
 
 /** A named location (allowed countries) managed through `@pulumi/azuread`. */
 export const NAMED_LOCATION = "azuread:index/namedLocation:NamedLocation";

@@ -20,6 +20,12 @@
  */
 import { UnknownValueError } from "@pulumi/policy";
 
+/**
+ * `@pulumi/policy` exports `UnknownValueError` at run time but its typings declare nothing for
+ * it, so the shape the pack relies on is stated here.
+ */
+type UnknownRead = Error & { props: string[] };
+
 /** Marks a value that could not be read because it is unknown until the update. */
 export const UNKNOWN: unique symbol = Symbol("unknown during preview");
 export type Unknown = typeof UNKNOWN;
@@ -28,7 +34,7 @@ export type Unknown = typeof UNKNOWN;
  * Collects unknowns while a policy reads the values it checks. Create one per policy call.
  */
 export class PreviewUnknowns {
-    private readonly errors: UnknownValueError[] = [];
+    private readonly errors: UnknownRead[] = [];
 
     /**
      * Read a value through the SDK's proxy and copy it to plain data, so that an unknown
@@ -40,7 +46,7 @@ export class PreviewUnknowns {
             return toPlain(get());
         } catch (error) {
             if (error instanceof UnknownValueError) {
-                this.errors.push(error);
+                this.errors.push(error as UnknownRead);
                 return UNKNOWN;
             }
             throw error;

@@ -62,9 +62,7 @@ describe("ca-policy-excludes-break-glass", () => {
     test("excluding a configured break-glass group counts as excluding every account", async () => {
         const byGroup = policy({ excludedGroups: [BREAK_GLASS_GROUP] });
         const withGroups = { ...config, breakGlassGroups: [BREAK_GLASS_GROUP] };
-        expect(await validateResource(caPolicyExcludesBreakGlass, byGroup, withGroups)).toEqual(
-            [],
-        );
+        expect(await validateResource(caPolicyExcludesBreakGlass, byGroup, withGroups)).toEqual([]);
     });
 
     test("excluding some other group does not count", async () => {
@@ -89,7 +87,9 @@ describe("ca-policy-excludes-break-glass", () => {
         const tokenProtection: TestResource = {
             type: TOKEN_PROTECTION_POLICY,
             name: "baseline-token-protection",
-            props: { conditions: { users: { includeUsers: ["All"], excludeUsers: [BREAK_GLASS_1] } } },
+            props: {
+                conditions: { users: { includeUsers: ["All"], excludeUsers: [BREAK_GLASS_1] } },
+            },
         };
         const violations = await validateResource(
             caPolicyExcludesBreakGlass,

@@ -203,7 +203,7 @@ async function runCatchingUnknowns(
         if (error instanceof UnknownValueError) {
             violations.push({
                 policy: policyName,
-                message: `can't run policy '${policyName}' during preview: ${error.message}`,
+                message: `can't run policy '${policyName}' during preview: ${(error as Error).message}`,
                 enforcementLevel: "advisory",
             });
         } else if (!(error instanceof NotApplicable)) {
