@@ -197,8 +197,19 @@ export interface TenantState {
         hostedOutboundSpamFilterPolicies: Array<Record<string, unknown>>;
         remoteDomains: Array<Record<string, unknown>>;
         transportRules: Array<Record<string, unknown>>;
+        /**
+         * Get-DkimSigningConfig objects (Domain, Enabled, Selector1CNAME, Selector2CNAME, ...).
+         * The local tenant also reads `cnamesPublished` (boolean, default false) on each: whether
+         * the domain's selector CNAMEs exist in DNS. Exchange refuses to enable signing until
+         * they do; the baseline's DNS step or a test sets it (PUT /_local/state).
+         */
         dkimSigningConfigs: Array<Record<string, unknown>>;
         acceptedDomains: Array<Record<string, unknown>>;
         transportConfig?: Record<string, unknown>;
+        /**
+         * Get-ExternalInOutlook (external sender tagging): Identity, Enabled, AllowList.
+         * Added by the exchange engineer; absent means Exchange's default (Enabled false).
+         */
+        externalInOutlook?: Record<string, unknown>;
     };
 }

@@ -1,8 +1,21 @@
 /**
- * Placeholder written by the local-tenant core so the server compiles before the Exchange
- * cmdlet modules land. The exchange engineer replaces this file with the real aggregation of
- * local-tenant/exchange/*.ts.
+ * Every Exchange cmdlet the local tenant serves through InvokeCommand. The server core looks
+ * cmdlets up here by name (case-insensitively), checks the app's Exchange roles against
+ * `roles`, and pages, warns and maps errors; each module below only reads and changes state.
  */
 import type { Cmdlet } from "../contracts";
+import { cmdlets as dkim } from "./dkim";
+import { cmdlets as inboxRules } from "./inbox-rules";
+import { cmdlets as mailbox } from "./mailbox";
+import { cmdlets as permissions } from "./permissions";
+import { cmdlets as settings } from "./settings";
+import { cmdlets as transportRules } from "./transport-rules";
 
-export const allCmdlets: Cmdlet[] = [];
+export const allCmdlets: Cmdlet[] = [
+    ...mailbox,
+    ...inboxRules,
+    ...permissions,
+    ...settings,
+    ...transportRules,
+    ...dkim,
+];
