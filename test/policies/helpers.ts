@@ -187,8 +187,7 @@ function levelOf(
 }
 
 function withoutLevel(config: TestPolicyConfig): Record<string, unknown> {
-    const { enforcementLevel: _level, ...rest } = config;
-    return rest;
+    return Object.fromEntries(Object.entries(config).filter(([key]) => key !== "enforcementLevel"));
 }
 
 /** As the server: an unknown read becomes an advisory diagnostic; not-applicable is silent. */

@@ -1,0 +1,59 @@
+import { QUARANTINE } from "../../policies/lib/resource-types";
+import { quarantineOnePerUser } from "../../policies/quarantine-one-per-user";
+import { TestResource, UNKNOWN, validateStack } from "./helpers";
+
+function quarantine(name: string, user: unknown, incident: string, state?: string): TestResource {
+    const props: Record<string, unknown> = {
+        user,
+        incident,
+        reason: "Forwarding rule to an external address",
+        compromisedSince: "2026-11-28T09:14:00Z",
+        approvedBy: "secops.lead@contoso.com",
+    };
+    if (state) {
+        props.state = state;
+    }
+    return { type: QUARANTINE, name, props };
+}
+
+const alice = quarantine("inc-2041-alice", "alice@contoso.com", "INC-2041");
+const bob = quarantine("inc-2041-bob", "bob@contoso.com", "INC-2041");
+
+describe("quarantine-one-per-user", () => {
+    test("one quarantine per user passes", async () => {
+        expect(await validateStack(quarantineOnePerUser, [alice, bob])).toEqual([]);
+    });
+
+    test("the same user contained by two incidents is a mandatory violation on the second", async () => {
+        const again = quarantine("inc-2050-alice", "ALICE@contoso.com", "INC-2050");
+        const violations = await validateStack(quarantineOnePerUser, [alice, bob, again]);
+        expect(violations).toHaveLength(1);
+        expect(violations[0].enforcementLevel).toBe("mandatory");
+        expect(violations[0].urn).toContain("inc-2050-alice");
+        expect(violations[0].message).toContain("User alice@contoso.com is quarantined 2 times");
+        expect(violations[0].message).toContain('Quarantine "inc-2041-alice" (incident INC-2041)');
+        expect(violations[0].message).toContain("Fix: keep the user in one incident file");
+    });
+
+    test("a released quarantine next to a new containing one passes", async () => {
+        const released = quarantine("inc-2041-alice", "alice@contoso.com", "INC-2041", "released");
+        const again = quarantine("inc-2050-alice", "alice@contoso.com", "INC-2050");
+        expect(await validateStack(quarantineOnePerUser, [released, again])).toEqual([]);
+    });
+
+    test("with countReleased, a released quarantine counts too", async () => {
+        const released = quarantine("inc-2041-alice", "alice@contoso.com", "INC-2041", "released");
+        const again = quarantine("inc-2050-alice", "alice@contoso.com", "INC-2050");
+        const violations = await validateStack(quarantineOnePerUser, [released, again], {
+            countReleased: true,
+        });
+        expect(violations).toHaveLength(1);
+    });
+
+    test("a user unknown in preview does not hide a known duplicate", async () => {
+        const again = quarantine("inc-2050-alice", "alice@contoso.com", "INC-2050");
+        const unknown = quarantine("inc-2051-x", UNKNOWN, "INC-2051");
+        const violations = await validateStack(quarantineOnePerUser, [alice, again, unknown]);
+        expect(violations.map((v) => v.enforcementLevel)).toEqual(["mandatory", "advisory"]);
+    });
+});
