@@ -1,0 +1,549 @@
+/**
+ * The local tenant: one HTTPS server on 127.0.0.1 that speaks enough Microsoft Graph, Exchange
+ * admin API and Entra ID token endpoint for the real clients (`@azure/identity`,
+ * `@microsoft/microsoft-graph-client`) to talk to it unchanged. Demos, tests and benchmarks run
+ * against it; nothing in the product knows it is not Microsoft.
+ *
+ * Every request passes the same pipeline:
+ *   latency -> faults -> control API -> identity -> token check -> route -> permission
+ *   -> throttling -> handler -> response
+ * (the control API skips latency and faults; identity skips faults unless asked).
+ */
+import { randomBytes, randomUUID } from "crypto";
+import * as fs from "fs";
+import * as http from "http";
+import * as https from "https";
+import type { AddressInfo } from "net";
+import * as path from "path";
+import type { Cmdlet, GraphResponse, GraphRoute } from "./contracts";
+import type { TenantState } from "./model";
+import { loadOrCreateTlsMaterial } from "./certs";
+import { ExchangeEndpoint, DEFAULT_EXCHANGE_PAGE_SIZE } from "./exchange-endpoint";
+import { FaultConfigError, Faults, type FaultConfig } from "./faults";
+import { GRAPH_JSON, GraphEngine, faultAnswer, graphError } from "./graph-engine";
+import { GRAPH_AUDIENCE, Identity, loadOrCreateSigningKey } from "./identity";
+import { StateStore } from "./persistence";
+import { RequestLog, type RequestLogEntry } from "./request-log";
+import { ScenarioError, loadScenarioFile, parseScenario, resolveScenarioPath, validateScenario } from "./scenario";
+import { Throttler } from "./throttling";
+import { allRoutes } from "./graph";
+import { allCmdlets } from "./exchange";
+
+export interface LocalTenantOptions {
+    /** TCP port on 127.0.0.1 (default 0: any free port). A port in use fails the start. */
+    port?: number;
+    /**
+     * Where certificates, the token signing key and state.json live (default `.local-tenant/`
+     * in the current directory). Two tenants must not share one.
+     */
+    stateDir?: string;
+    /**
+     * Scenario loaded when the state directory has no state.json yet: a name from
+     * local-tenant/scenarios (default "empty") or a path to a JSON file. An unknown name is
+     * an error even when state.json exists, so a typo never goes unnoticed.
+     */
+    scenario?: string;
+    /** Delay added to every Graph, Exchange and identity answer, in ms (default 0). */
+    latencyMs?: number;
+    /**
+     * Graph application permissions for the first app, replacing the scenario's (tests grant
+     * exactly the permission manifest). Default: as the scenario says.
+     */
+    grantedGraphRoles?: string[];
+    /**
+     * Exchange roles for the first app, replacing the scenario's; a non-empty list also grants
+     * the Exchange.ManageAsApp app role, an empty one removes it. Default: as the scenario says.
+     */
+    grantedExchangeRoles?: string[];
+    /** Apply Microsoft's throttling limits (default true). Off only for benchmarks of the client. */
+    throttling?: boolean;
+    /** Extra Graph routes tried before the built-in ones (tests of the core). */
+    routes?: GraphRoute[];
+    /** Extra Exchange cmdlets that take precedence over the built-in ones (tests of the core). */
+    cmdlets?: Cmdlet[];
+    /** Objects per InvokeCommand page without a Prefer header (default 1000). */
+    exchangePageSize?: number;
+}
+
+/** The in-process equivalents of the control API. */
+export interface LocalTenantControl {
+    /** The whole tenant state (live object: read it, do not keep it across putState). */
+    getState(): TenantState;
+    /** Replaces the state with a scenario object (validated; throws ScenarioError when bad). */
+    putState(scenario: unknown): void;
+    /** Replaces the fault configuration (throws FaultConfigError when bad). */
+    setFaults(faults: FaultConfig): void;
+    getRequests(): RequestLogEntry[];
+    clearRequests(): void;
+    /** Turns throttling on or off. */
+    setThrottling(enabled: boolean): void;
+    /** Moves the tenant's clock (token lifetimes, throttling windows, handler time) forward. */
+    advanceClock(ms: number): void;
+}
+
+export interface LocalTenant {
+    /** Origin of the server, e.g. https://127.0.0.1:53211 (Graph at /v1.0 and /beta). */
+    url: string;
+    caCertPath: string;
+    caCertPem: string;
+    tenantId: string;
+    clientId: string;
+    clientSecret: string;
+    /** Environment that points BEC Guard (and Node's TLS trust) at this tenant. */
+    env: Record<string, string>;
+    /** Where the state came from at start: the state file or the scenario file. */
+    loadedFrom: string;
+    stateDir: string;
+    control: LocalTenantControl;
+    /** Stops listening, closes connections and writes pending state. */
+    stop(): Promise<void>;
+}
+
+/** Raised when the tenant cannot start; the message says why and what to do. */
+export class LocalTenantStartError extends Error {}
+
+/**
+ * Starts a local tenant.
+ *
+ * @param options See {@link LocalTenantOptions}; every field is optional.
+ */
+export async function startLocalTenant(options: LocalTenantOptions = {}): Promise<LocalTenant> {
+    const server = new LocalTenantServer(options);
+    return server.start();
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "::ffff:127.0.0.1"]);
+
+/** Whether a socket's remote address is this machine. */
+export function isLoopback(address: string | undefined): boolean {
+    return address !== undefined && (LOOPBACK.has(address) || address.startsWith("127."));
+}
+
+const IDENTITY_CONFIG = /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/i;
+const IDENTITY_TOKEN = /^\/([^/]+)\/oauth2\/v2\.0\/token$/i;
+const GRAPH_PATH = /^\/(v1\.0|beta)(\/.*)?$/;
+const EXCHANGE_PATH = /^\/adminapi\/beta\/([^/]+)\/InvokeCommand$/i;
+
+interface Incoming {
+    req: http.IncomingMessage;
+    res: http.ServerResponse;
+    method: string;
+    rawPath: string;
+    query: string;
+    body: Buffer;
+    requestId: string;
+    clientRequestId: string;
+    startedAt: number;
+}
+
+class LocalTenantServer {
+    private readonly stateDir: string;
+    private state!: TenantState;
+    private store!: StateStore;
+    private identity!: Identity;
+    private graph!: GraphEngine;
+    private exchange!: ExchangeEndpoint;
+    private readonly faults = new Faults();
+    private readonly log = new RequestLog();
+    private readonly throttler: Throttler;
+    private clockOffsetMs = 0;
+    private origin = "";
+    private httpsServer: https.Server | undefined;
+
+    constructor(private readonly options: LocalTenantOptions) {
+        this.stateDir = path.resolve(options.stateDir ?? ".local-tenant");
+        this.throttler = new Throttler(() => this.now(), options.throttling ?? true);
+    }
+
+    private now(): number {
+        return Date.now() + this.clockOffsetMs;
+    }
+
+    async start(): Promise<LocalTenant> {
+        // 1. Check the input before touching anything: the scenario must exist.
+        const port = this.options.port ?? 0;
+        if (!Number.isInteger(port) || port < 0 || port > 65535) {
+            throw new LocalTenantStartError(`Port ${String(port)} is not a TCP port: give 0 (any free port) or 1-65535.`);
+        }
+        const scenarioFile = resolveScenarioPath(this.options.scenario ?? "empty");
+
+        // 2. Key material, made once per state directory.
+        fs.mkdirSync(this.stateDir, { recursive: true });
+        const tls = loadOrCreateTlsMaterial(this.stateDir);
+        this.identity = new Identity(loadOrCreateSigningKey(this.stateDir), () => this.now());
+
+        // 3. The state: what the last run left, else the scenario.
+        const stateFile = path.join(this.stateDir, "state.json");
+        const resumed = fs.existsSync(stateFile);
+        const loadedFrom = resumed ? stateFile : scenarioFile;
+        this.state = loadScenarioFile(loadedFrom);
+        this.prepareFirstApp();
+        this.store = new StateStore(stateFile, () => this.state);
+        await this.store.write();
+
+        // 4. The engines that answer Graph and Exchange.
+        const host = {
+            state: () => this.state,
+            origin: () => this.origin,
+            now: () => this.now(),
+            faults: this.faults,
+            throttler: this.throttler,
+            log: this.log,
+            identity: this.identity,
+            changed: () => this.store.changed(),
+        };
+        this.graph = new GraphEngine(host, [...(this.options.routes ?? []), ...allRoutes]);
+        this.exchange = new ExchangeEndpoint(
+            host,
+            [...(this.options.cmdlets ?? []), ...allCmdlets],
+            this.options.exchangePageSize ?? DEFAULT_EXCHANGE_PAGE_SIZE,
+        );
+
+        // 5. Listen on loopback only.
+        const server = https.createServer({ cert: tls.serverCertPem, key: tls.serverKeyPem }, (req, res) =>
+            this.onRequest(req, res),
+        );
+        server.keepAliveTimeout = 30_000;
+        await new Promise<void>((resolve, reject) => {
+            server.once("error", (err: NodeJS.ErrnoException) => {
+                reject(
+                    err.code === "EADDRINUSE"
+                        ? new LocalTenantStartError(`Port ${port} on 127.0.0.1 is already in use: pick another with --port, or stop the process using it.`)
+                        : err,
+                );
+            });
+            server.listen(port, "127.0.0.1", () => resolve());
+        });
+        this.httpsServer = server;
+        const actualPort = (server.address() as AddressInfo).port;
+        this.origin = `https://127.0.0.1:${actualPort}`;
+
+        // 6. What a client needs to connect.
+        return this.describe(tls.caCertPath, tls.caCertPem, loadedFrom);
+    }
+
+    private describe(caCertPath: string, caCertPem: string, loadedFrom: string): LocalTenant {
+        const app = this.state.apps[0];
+        const url = this.origin;
+        return {
+            url,
+            caCertPath,
+            caCertPem,
+            tenantId: this.state.tenant.id,
+            clientId: app.clientId,
+            clientSecret: app.clientSecret,
+            env: {
+                AZURE_TENANT_ID: this.state.tenant.id,
+                AZURE_CLIENT_ID: app.clientId,
+                AZURE_CLIENT_SECRET: app.clientSecret,
+                AZURE_AUTHORITY_HOST: url,
+                BEC_GUARD_CLOUD: "custom",
+                BEC_GUARD_GRAPH_URL: url,
+                BEC_GUARD_EXCHANGE_URL: url,
+                BEC_GUARD_CA_CERT: caCertPath,
+                NODE_EXTRA_CA_CERTS: caCertPath,
+            },
+            loadedFrom,
+            stateDir: this.stateDir,
+            control: {
+                getState: () => this.state,
+                putState: (scenario) => this.replaceState(validateScenario(structuredClone(scenario), "putState()")),
+                setFaults: (faults) => void this.faults.set(faults),
+                getRequests: () => this.log.list(),
+                clearRequests: () => this.log.clear(),
+                setThrottling: (enabled) => {
+                    this.throttler.enabled = enabled;
+                },
+                advanceClock: (ms) => {
+                    this.clockOffsetMs += ms;
+                },
+            },
+            stop: () => this.stop(),
+        };
+    }
+
+    /** The first app gets a generated secret if it has none, and the granted roles if given. */
+    private prepareFirstApp(): void {
+        const app = this.state.apps[0];
+        if (app.clientSecret === "") {
+            // Entra-like secret: 40 URL-safe characters.
+            app.clientSecret = randomBytes(30).toString("base64url");
+        }
+        if (this.options.grantedGraphRoles) app.graphRoles = [...this.options.grantedGraphRoles];
+        if (this.options.grantedExchangeRoles) {
+            app.exchangeRoles = [...this.options.grantedExchangeRoles];
+            app.exchangeManageAsApp = app.exchangeRoles.length > 0;
+        }
+    }
+
+    private replaceState(state: TenantState): void {
+        this.state = state;
+        const first = state.apps[0];
+        if (first.clientSecret === "") first.clientSecret = randomBytes(30).toString("base64url");
+        this.throttler.reset();
+        this.store.changed();
+    }
+
+    async stop(): Promise<void> {
+        const server = this.httpsServer;
+        if (server) {
+            this.httpsServer = undefined;
+            await new Promise<void>((resolve) => {
+                server.close(() => resolve());
+                server.closeAllConnections();
+            });
+        }
+        await this.store.flush();
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // The pipeline
+
+    private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+        const startedAt = RequestLog.now();
+        const chunks: Buffer[] = [];
+        req.on("data", (chunk: Buffer) => chunks.push(chunk));
+        req.on("end", () => {
+            const url = req.url ?? "/";
+            const q = url.indexOf("?");
+            const requestId = randomUUID();
+            const incoming: Incoming = {
+                req,
+                res,
+                method: (req.method ?? "GET").toUpperCase(),
+                rawPath: q === -1 ? url : url.slice(0, q),
+                query: q === -1 ? "" : url.slice(q + 1),
+                body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks),
+                requestId,
+                clientRequestId: headerValue(req.headers["client-request-id"]) ?? requestId,
+                startedAt,
+            };
+            this.handle(incoming).catch((err: unknown) => {
+                process.stderr.write(`local tenant: unexpected failure: ${err instanceof Error ? err.stack : String(err)}\n`);
+                if (!res.headersSent) {
+                    this.send(incoming, graphError(500, "InternalServerError", "The local tenant failed unexpectedly.", requestId, incoming.clientRequestId));
+                }
+            });
+        });
+    }
+
+    private async handle(incoming: Incoming): Promise<void> {
+        const { rawPath, method } = incoming;
+
+        // Control API: loopback only, no latency, no faults, not logged.
+        if (rawPath === "/_local" || rawPath.startsWith("/_local/")) {
+            return this.control(incoming);
+        }
+
+        // 1. Latency, for everything that stands for a network round trip.
+        const latency = this.faults.latencyMs ?? this.options.latencyMs ?? 0;
+        if (latency > 0) await sleep(latency);
+
+        // 2. Identity: OpenID configuration and the token endpoint.
+        const config = IDENTITY_CONFIG.exec(rawPath);
+        const token = IDENTITY_TOKEN.exec(rawPath);
+        if (config || token) {
+            if (this.faults.includeIdentity && this.injectFault(incoming)) return;
+            const tenant = decodeURIComponent((config ?? token)![1]);
+            if (config && method === "GET") {
+                return this.sendIdentity(incoming, this.identity.openIdConfiguration(this.state, this.origin, tenant));
+            }
+            if (token && method === "POST") {
+                const form = new URLSearchParams(incoming.body.toString("utf8"));
+                const endpoint = `${this.origin}/${this.state.tenant.id}/oauth2/v2.0/token`;
+                return this.sendIdentity(incoming, this.identity.token(this.state, tenant, form, endpoint), form.get("client_id") ?? undefined);
+            }
+            return this.send(incoming, graphError(405, "BadRequest", "Specified HTTP method is not allowed for the request target.", incoming.requestId, incoming.clientRequestId));
+        }
+
+        // 3. Graph.
+        const graph = GRAPH_PATH.exec(rawPath);
+        if (graph) {
+            if (this.injectFault(incoming)) return;
+            return this.graphRequest(incoming, graph[1] as "v1.0" | "beta", graph[2] ?? "/");
+        }
+
+        // 4. Exchange admin API.
+        const exchange = EXCHANGE_PATH.exec(rawPath);
+        if (exchange && method === "POST") {
+            if (this.injectFault(incoming)) return;
+            const answer = await this.exchange.invoke({
+                tenant: decodeURIComponent(exchange[1]),
+                query: new URLSearchParams(incoming.query),
+                headers: incoming.req.headers,
+                bodyText: incoming.body.toString("utf8"),
+            });
+            return this.send(incoming, answer, { appId: answer.appId, cmdlet: answer.cmdlet });
+        }
+
+        this.send(
+            incoming,
+            graphError(404, "ResourceNotFound", `The local tenant serves nothing at ${method} ${rawPath}.`, incoming.requestId, incoming.clientRequestId),
+        );
+    }
+
+    /** Applies faults to one HTTP request; true when it was answered (or reset) by a fault. */
+    private injectFault(incoming: Incoming): boolean {
+        const decision = this.faults.decide(incoming.method, incoming.rawPath, true);
+        if (decision.kind === "none") return false;
+        if (decision.kind === "reset") {
+            this.logEntry(incoming, 0);
+            incoming.req.socket.destroy();
+            return true;
+        }
+        this.send(incoming, faultAnswer(decision, incoming.requestId, incoming.clientRequestId));
+        return true;
+    }
+
+    private async graphRequest(incoming: Incoming, version: "v1.0" | "beta", rawPath: string): Promise<void> {
+        const { requestId, clientRequestId } = incoming;
+
+        // Token: present, ours, unexpired, for Graph, for this tenant, of a known app.
+        const auth = headerValue(incoming.req.headers.authorization) ?? "";
+        const bearer = /^Bearer\s+(.+)$/i.exec(auth)?.[1];
+        const unauthorized = (message: string) =>
+            this.send(
+                incoming,
+                graphError(401, "InvalidAuthenticationToken", message, requestId, clientRequestId, {
+                    "WWW-Authenticate": `Bearer realm="", authorization_uri="${this.origin}/${this.state.tenant.id}/oauth2/v2.0/authorize", client_id="00000003-0000-0000-c000-000000000000"`,
+                }),
+            );
+        if (!bearer) return unauthorized("Access token is empty.");
+        const verified = this.identity.verify(bearer, GRAPH_AUDIENCE, this.state.tenant.id);
+        if ("problem" in verified) return unauthorized(`Access token validation failure. ${verified.problem}`);
+        const app = this.state.apps.find((a) => a.clientId === verified.claims.appid);
+        if (!app) return unauthorized("Access token validation failure. The application is no longer registered in the tenant.");
+
+        // Body: JSON when there is one.
+        let body: unknown;
+        if (incoming.body.length > 0) {
+            try {
+                body = JSON.parse(incoming.body.toString("utf8"));
+            } catch {
+                return this.send(incoming, graphError(400, "BadRequest", "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.", requestId, clientRequestId), { appId: app.clientId });
+            }
+        }
+
+        const call = {
+            method: incoming.method,
+            version,
+            rawPath,
+            query: new URLSearchParams(incoming.query),
+            headers: incoming.req.headers as Record<string, string | undefined>,
+            body,
+            app,
+            roles: verified.claims.roles,
+            requestId,
+            clientRequestId,
+        };
+        const response =
+            rawPath.toLowerCase() === "/$batch" && incoming.method === "POST"
+                ? await this.graph.batch(call)
+                : await this.graph.execute(call, false);
+        this.send(incoming, response, { appId: app.clientId });
+    }
+
+    private sendIdentity(incoming: Incoming, answer: { status: number; body: unknown }, appId?: string): void {
+        this.send(incoming, { status: answer.status, body: answer.body, headers: { "Cache-Control": "no-store, no-cache" } }, { appId });
+    }
+
+    private async control(incoming: Incoming): Promise<void> {
+        const { req, method, rawPath, requestId, clientRequestId } = incoming;
+        const answer = (status: number, body?: unknown) => this.send(incoming, { status, body }, undefined, false);
+        const refuse = (status: number, code: string, message: string) =>
+            this.send(incoming, graphError(status, code, message, requestId, clientRequestId), undefined, false);
+
+        if (!isLoopback(req.socket.remoteAddress)) {
+            return refuse(403, "Forbidden", "The control API answers loopback clients only.");
+        }
+        const readJson = (): unknown => JSON.parse(incoming.body.toString("utf8"));
+        const route = `${method} ${rawPath.replace(/\/$/, "")}`;
+        try {
+            switch (route) {
+                case "GET /_local/state":
+                    return answer(200, this.state);
+                case "PUT /_local/state": {
+                    this.replaceState(parseScenario(incoming.body.toString("utf8"), "PUT /_local/state"));
+                    await this.store.flush();
+                    const app = this.state.apps[0];
+                    return answer(200, { tenantId: this.state.tenant.id, clientId: app.clientId, clientSecret: app.clientSecret });
+                }
+                case "GET /_local/faults":
+                    return answer(200, this.faults.current);
+                case "PUT /_local/faults":
+                    return answer(200, this.faults.set(readJson()));
+                case "GET /_local/requests":
+                    return answer(200, { value: this.log.list() });
+                case "DELETE /_local/requests":
+                    this.log.clear();
+                    return answer(204);
+                case "PUT /_local/throttling": {
+                    const enabled = (readJson() as { enabled?: unknown }).enabled;
+                    if (typeof enabled !== "boolean") return refuse(400, "BadRequest", 'Send {"enabled": true} or {"enabled": false}.');
+                    this.throttler.enabled = enabled;
+                    return answer(200, { enabled });
+                }
+                default:
+                    return refuse(
+                        404,
+                        "ResourceNotFound",
+                        `No control endpoint ${route}. Known: GET/PUT /_local/state, GET/PUT /_local/faults, GET/DELETE /_local/requests, PUT /_local/throttling.`,
+                    );
+            }
+        } catch (err) {
+            if (err instanceof ScenarioError || err instanceof FaultConfigError) return refuse(400, "BadRequest", err.message);
+            if (err instanceof SyntaxError) return refuse(400, "BadRequest", `The body is not valid JSON: ${err.message}`);
+            throw err;
+        }
+    }
+
+    /** Writes an answer (JSON unless 204) with Graph's headers, and logs it. */
+    private send(
+        incoming: Incoming,
+        response: GraphResponse,
+        meta: { appId?: string; cmdlet?: string } = {},
+        log = true,
+    ): void {
+        const { res } = incoming;
+        const headers: Record<string, string> = {
+            "request-id": incoming.requestId,
+            "client-request-id": incoming.clientRequestId,
+            ...(response.headers ?? {}),
+        };
+        let payload: string | undefined;
+        if (response.body !== undefined && response.status !== 204) {
+            payload = JSON.stringify(response.body);
+            headers["Content-Type"] ??= GRAPH_JSON;
+        }
+        res.writeHead(response.status, headers);
+        res.end(payload);
+        if (log) this.logEntry(incoming, response.status, meta);
+    }
+
+    private logEntry(incoming: Incoming, status: number, meta: { appId?: string; cmdlet?: string } = {}): void {
+        this.log.add({
+            requestId: incoming.requestId,
+            method: incoming.method,
+            path: incoming.rawPath,
+            query: incoming.query || undefined,
+            status,
+            startedAt: incoming.startedAt,
+            endedAt: RequestLog.now(),
+            ...(meta.appId ? { appId: meta.appId } : {}),
+            ...(meta.cmdlet ? { cmdlet: meta.cmdlet } : {}),
+        });
+    }
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+    return Array.isArray(value) ? value[0] : value;
+}
+
+function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export { ScenarioError } from "./scenario";
+export { FaultConfigError } from "./faults";
+export type { FaultConfig } from "./faults";
+export type { RequestLogEntry } from "./request-log";
