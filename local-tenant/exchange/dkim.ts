@@ -165,7 +165,8 @@ const newDkimSigningConfig: Cmdlet = {
             (d) => d.toLowerCase(),
         );
         if (!accepted.includes(domain)) throw objectNotFound(domain);
-        if (configs(ctx.state).some((c) => String(c.Domain).toLowerCase() === domain)) {
+        const existing = configs(structuredClone(ctx.state));
+        if (existing.some((c) => String(c.Domain).toLowerCase() === domain)) {
             throw new CmdletError(
                 "Microsoft.Exchange.Management.Tasks.ValidationException",
                 "ValidationException",
@@ -177,7 +178,7 @@ const newDkimSigningConfig: Cmdlet = {
         const config = newConfig(ctx.state, domain, enabled, keySize);
         applyOptional(params, config);
         if (enabled) throw cnameMissing(config);
-        ctx.state.exchange.dkimSigningConfigs.push(config);
+        configs(ctx.state).push(config);
         return { value: [shown(config)] };
     },
 };
@@ -212,7 +213,8 @@ const setDkimSigningConfig: Cmdlet = {
     handler(ctx: CmdletContext): CmdletResult {
         const params = bind("Set-DkimSigningConfig", SET_PARAMETERS, ctx);
         params.require("Identity");
-        const config = findConfig(ctx.state, params.string("Identity")!);
+        const identity = params.string("Identity")!;
+        const config = findConfig(structuredClone(ctx.state), identity);
         const next = structuredClone(config);
         const enabled = params.bool("Enabled");
         if (enabled !== undefined) next.Enabled = enabled;
@@ -228,7 +230,7 @@ const setDkimSigningConfig: Cmdlet = {
             "HeaderCanonicalization",
         ].some((k) => next[k] !== config[k]);
         if (!changed) return { value: [], warnings: [noChangeWarning(String(config.Domain))] };
-        Object.assign(config, next);
+        Object.assign(findConfig(ctx.state, identity), next);
         return { value: [] };
     },
 };

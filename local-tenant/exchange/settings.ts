@@ -173,11 +173,13 @@ function collectionCmdlets(spec: CollectionSpec): Cmdlet[] {
         handler(ctx: CmdletContext): CmdletResult {
             const params = bind(`Set-${spec.noun}`, setParameters, ctx);
             params.require("Identity");
-            const target = findObject(spec, ctx.state, params.string("Identity")!);
-            const copy = structuredClone(target);
+            const identity = params.string("Identity")!;
+
+            // Bind onto a copy; the tenant (and any built-in default) changes only on success.
+            const copy = structuredClone(findObject(spec, structuredClone(ctx.state), identity));
             const changed = applySettings(params, spec.set, copy);
-            if (!changed) return { value: [], warnings: [noChangeWarning(objectName(target))] };
-            Object.assign(target, copy);
+            if (!changed) return { value: [], warnings: [noChangeWarning(objectName(copy))] };
+            Object.assign(findObject(spec, ctx.state, identity), copy);
             return { value: [] };
         },
     };
@@ -335,12 +337,13 @@ function singletonCmdlets(spec: SingletonSpec): Cmdlet[] {
         parameters: setParameters,
         handler(ctx: CmdletContext): CmdletResult {
             const params = bind(`Set-${spec.noun}`, setParameters, ctx);
-            const target = spec.object(ctx.state);
-            const copy = structuredClone(target);
+
+            // Bind onto a copy; the tenant (and any built-in default) changes only on success.
+            const copy = structuredClone(spec.object(structuredClone(ctx.state)));
             if (!applySettings(params, spec.set, copy)) {
-                return { value: [], warnings: [noChangeWarning(String(target.Identity))] };
+                return { value: [], warnings: [noChangeWarning(String(copy.Identity))] };
             }
-            Object.assign(target, copy);
+            Object.assign(spec.object(ctx.state), copy);
             return { value: [] };
         },
     };
