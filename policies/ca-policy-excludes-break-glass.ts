@@ -9,7 +9,7 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
 
 import { breakGlassAccountsSchema, configOf } from "./lib/config";
-import { accountSet, isObjectId } from "./lib/identity";
+import { accountSet, isObjectId, isUserPrincipalName, normalizeAccount } from "./lib/identity";
 import { CONDITIONAL_ACCESS_POLICY, TOKEN_PROTECTION_POLICY } from "./lib/resource-types";
 import { isUnknown, PreviewUnknowns } from "./lib/unknowns";
 
@@ -52,10 +52,15 @@ export const caPolicyExcludesBreakGlass: ResourceValidationPolicy = {
         const config = configOf<CaPolicyExcludesBreakGlassConfig>(configSchema, args);
         const what = describe(args.type, args.name);
 
-        // 1. The check needs object ids: Conditional Access exclusions hold nothing else. A
-        //    config listing only UPNs would make this policy pass everything, so say so.
+        const isTokenProtection = args.type === TOKEN_PROTECTION_POLICY;
+
+        // 1. Conditional Access exclusions hold object ids only. A config listing only UPNs
+        //    would make this policy pass everything, so say so instead.
         const breakGlassIds = config.breakGlassAccounts.filter(isObjectId);
-        if (breakGlassIds.length === 0 && config.breakGlassGroups.length === 0) {
+        const breakGlassUpns = config.breakGlassAccounts.filter(isUserPrincipalName);
+        const checkable =
+            breakGlassIds.length > 0 || (isTokenProtection && breakGlassUpns.length > 0);
+        if (!checkable && config.breakGlassGroups.length === 0) {
             reportViolation(
                 `${what} cannot be checked for break-glass exclusions: the policy config lists ` +
                     "no break-glass object id. Fix: set breakGlassAccounts of policy " +
@@ -65,17 +70,20 @@ export const caPolicyExcludesBreakGlass: ResourceValidationPolicy = {
             return;
         }
 
-        // 2. Read the exclusions. Token protection takes the same users block (Graph's shape
-        //    uses excludeUsers/excludeGroups; azuread's uses excludedUsers/excludedGroups).
+        // 2. Read the exclusions. azuread policies keep them in conditions.users; the token
+        //    protection resource takes breakGlassAccounts (ids or UPNs, resolved when written)
+        //    and excludeGroups at the top level.
         const unknowns = new PreviewUnknowns();
-        const excludedUsers = unknowns.read((): string[] => {
-            const users = args.props.conditions?.users;
-            return users?.excludedUsers ?? users?.excludeUsers ?? [];
-        });
-        const excludedGroups = unknowns.read((): string[] => {
-            const users = args.props.conditions?.users;
-            return users?.excludedGroups ?? users?.excludeGroups ?? [];
-        });
+        const excludedUsers = unknowns.read((): string[] =>
+            isTokenProtection
+                ? (args.props.breakGlassAccounts ?? [])
+                : (args.props.conditions?.users?.excludedUsers ?? []),
+        );
+        const excludedGroups = unknowns.read((): string[] =>
+            isTokenProtection
+                ? (args.props.excludeGroups ?? [])
+                : (args.props.conditions?.users?.excludedGroups ?? []),
+        );
 
         // 3. Excluding one break-glass group covers every account.
         const breakGlassGroups = accountSet(config.breakGlassGroups);
@@ -86,27 +94,40 @@ export const caPolicyExcludesBreakGlass: ResourceValidationPolicy = {
             return;
         }
 
-        // 4. Otherwise every break-glass object id must be excluded by id.
-        const missing = isUnknown(excludedUsers)
-            ? breakGlassIds
-            : breakGlassIds.filter((id) => !accountSet(excludedUsers).has(id.toLowerCase()));
-        if (breakGlassIds.length > 0 && !isUnknown(excludedUsers) && missing.length === 0) {
-            return;
+        // 4. Otherwise every break-glass account must be excluded: all configured object ids,
+        //    or (token protection, which resolves UPNs itself) all configured UPNs.
+        const missingFrom = (wanted: string[]): string[] =>
+            isUnknown(excludedUsers)
+                ? wanted
+                : wanted.filter(
+                      (account) => !accountSet(excludedUsers).has(normalizeAccount(account)),
+                  );
+        const missingIds = missingFrom(breakGlassIds);
+        const missingUpns = missingFrom(breakGlassUpns);
+        if (!isUnknown(excludedUsers)) {
+            if (breakGlassIds.length > 0 && missingIds.length === 0) {
+                return;
+            }
+            if (isTokenProtection && breakGlassUpns.length > 0 && missingUpns.length === 0) {
+                return;
+            }
         }
 
         // 5. Not shown to be excluded. If that rests on a value unknown in this preview, the
         //    SDK records it as advisory and `pulumi up` checks again with the real value.
         unknowns.rethrow();
-        const notExcluded = [
-            ...missing.map((id) => `account ${id}`),
-            ...config.breakGlassGroups.map((group) => `group ${group}`),
-        ];
+        const field = isTokenProtection ? "breakGlassAccounts" : "conditions.users.excludedUsers";
+        const groups =
+            config.breakGlassGroups.length > 0
+                ? ` nor any break-glass group (${config.breakGlassGroups.join(", ")})`
+                : "";
+        const accounts = missingIds.length > 0 ? missingIds : missingUpns;
         reportViolation(
-            `${what} does not exclude the break-glass ${notExcluded.join(" or ")}. ` +
+            `${what} does not exclude break-glass account(s) ${accounts.join(", ")}${groups}. ` +
                 "If this policy locks administrators out, nobody can sign in to undo it. " +
-                "Fix: add every break-glass object id to conditions.users.excludedUsers (the " +
-                "baseline does this from the stack's bec-guard:breakGlassAccounts), or exclude " +
-                "a group listed in this policy's breakGlassGroups.",
+                `Fix: add every break-glass account to ${field} (the baseline does this from ` +
+                "the stack's bec-guard:breakGlassAccounts), or exclude a group listed in this " +
+                "policy's breakGlassGroups.",
         );
     },
 };

@@ -31,6 +31,15 @@ function policy(users: Record<string, unknown>): TestResource {
 
 const valid = policy({ excludedUsers: [BREAK_GLASS_1, BREAK_GLASS_2] });
 
+/** The token protection resource's inputs, as the baseline declares them. */
+function tokenProtection(change: Record<string, unknown>): TestResource {
+    return {
+        type: TOKEN_PROTECTION_POLICY,
+        name: "baseline-token-protection",
+        props: { mode: "reportOnly", includeUsers: ["All"], ...change },
+    };
+}
+
 describe("ca-policy-excludes-break-glass", () => {
     test("a policy excluding every break-glass object id passes", async () => {
         expect(await validateResource(caPolicyExcludesBreakGlass, valid, config)).toEqual([]);
@@ -51,7 +60,9 @@ describe("ca-policy-excludes-break-glass", () => {
         );
         expect(violations[0].message).toContain(BREAK_GLASS_2);
         expect(violations[0].message).not.toContain(BREAK_GLASS_1);
-        expect(violations[0].message).toContain("Fix: add every break-glass object id");
+        expect(violations[0].message).toContain(
+            "Fix: add every break-glass account to conditions.users.excludedUsers",
+        );
     });
 
     test("a policy with no exclusions at all is a violation", async () => {
@@ -73,7 +84,9 @@ describe("ca-policy-excludes-break-glass", () => {
             otherGroup,
             withGroups,
         );
-        expect(messages(violations)[0]).toContain(`group ${BREAK_GLASS_GROUP}`);
+        expect(messages(violations)[0]).toContain(
+            `nor any break-glass group (${BREAK_GLASS_GROUP})`,
+        );
     });
 
     test("a config with no break-glass object id is reported instead of passing silently", async () => {
@@ -83,22 +96,23 @@ describe("ca-policy-excludes-break-glass", () => {
         expect(messages(violations)[0]).toContain("lists no break-glass object id");
     });
 
-    test("token protection policies are checked with Graph's excludeUsers shape", async () => {
-        const tokenProtection: TestResource = {
-            type: TOKEN_PROTECTION_POLICY,
-            name: "baseline-token-protection",
-            props: {
-                conditions: { users: { includeUsers: ["All"], excludeUsers: [BREAK_GLASS_1] } },
-            },
-        };
+    test("token protection is checked on its breakGlassAccounts input", async () => {
         const violations = await validateResource(
             caPolicyExcludesBreakGlass,
-            tokenProtection,
+            tokenProtection({ breakGlassAccounts: [BREAK_GLASS_1] }),
             config,
         );
         expect(messages(violations)[0]).toContain(
-            `Token protection policy "baseline-token-protection" does not exclude`,
+            `Token protection policy "baseline-token-protection" does not exclude break-glass account(s) ${BREAK_GLASS_2}`,
         );
+        expect(messages(violations)[0]).toContain(
+            "Fix: add every break-glass account to breakGlassAccounts",
+        );
+    });
+
+    test("token protection naming the break-glass accounts by UPN passes", async () => {
+        const byUpn = tokenProtection({ breakGlassAccounts: ["BG1@contoso.com"] });
+        expect(await validateResource(caPolicyExcludesBreakGlass, byUpn, config)).toEqual([]);
     });
 
     test("other resource types are not checked", async () => {
