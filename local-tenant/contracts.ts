@@ -29,6 +29,12 @@ export interface GraphRequestContext {
     state: TenantState;
     /** The app that called, from the token. */
     app: AppRegistration;
+    /**
+     * Optional: the `roles` claim of the caller's access token. Handlers that check a
+     * permission per property (PATCH /users passwordProfile, ...) use it when present and fall
+     * back to `app.graphRoles` (what a fresh token would carry).
+     */
+    roles?: string[];
     method: string;
     /** "v1.0" or "beta". */
     version: "v1.0" | "beta";

@@ -145,6 +145,11 @@ export interface User {
     /** Directory role template ids held by the user (e.g. Global Administrator). */
     directoryRoles?: string[];
     mailbox: Mailbox | null;
+    /**
+     * Optional (beta signInPreferences): switches the user set that are not derived from the
+     * methods, e.g. `isSystemPreferredAuthenticationMethodEnabled`.
+     */
+    signInPreferences?: GraphObject;
 }
 
 export interface Group {

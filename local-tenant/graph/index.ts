@@ -1,8 +1,28 @@
 /**
- * Placeholder written by the local-tenant core so the server compiles before the Graph route
- * modules land. The graph-routes engineer replaces this file with the real aggregation of
- * local-tenant/graph/*.ts.
+ * Every Graph route the local tenant serves, in matching order: the first matching pattern
+ * wins, so the one-segment catch-all that serves `servicePrincipals(appId='...')` is last.
  */
 import type { GraphRoute } from "../contracts";
+import { routes as auditLogs } from "./audit-logs";
+import { routes as authenticationMethods } from "./authentication-methods";
+import { routes as conditionalAccess } from "./conditional-access";
+import { routes as directory } from "./directory";
+import { routes as grants } from "./grants";
+import { routes as mail } from "./mail";
+import { routes as policies } from "./policies";
+import { appIdRoutes, routes as servicePrincipals } from "./service-principals";
+import { routes as users } from "./users";
 
-export const allRoutes: GraphRoute[] = [];
+export const allRoutes: GraphRoute[] = [
+    ...users,
+    ...mail,
+    ...authenticationMethods,
+    ...grants,
+    ...servicePrincipals,
+    ...policies,
+    ...conditionalAccess,
+    ...auditLogs,
+    ...directory,
+    // Last: a one-segment catch-all for servicePrincipals(appId='...').
+    ...appIdRoutes,
+];
