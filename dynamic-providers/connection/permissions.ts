@@ -553,6 +553,31 @@ export const EXCHANGE_OPERATIONS: readonly ExchangeOperation[] = [
         role: "Audit Logs",
         why: "Turn the unified audit log on.",
     },
+    {
+        cmdlet: "Enable-TransportRule",
+        role: "Transport Rules",
+        why: "Turn the Reply-To warning rule back on if someone disabled it.",
+    },
+    {
+        cmdlet: "Get-ExternalInOutlook",
+        role: "Organization Configuration",
+        why: "Read whether Outlook tags external senders (recorded before changing it).",
+    },
+    {
+        cmdlet: "Set-ExternalInOutlook",
+        role: "Organization Configuration",
+        why: "Tag mail from outside the organisation as External in Outlook.",
+    },
+    {
+        cmdlet: "Get-TransportConfig",
+        role: "Organization Transport Settings",
+        why: "Read whether SMTP AUTH client submission is allowed (recorded before changing it).",
+    },
+    {
+        cmdlet: "Set-TransportConfig",
+        role: "Organization Transport Settings",
+        why: "Turn SMTP AUTH off tenant-wide: basic-auth SMTP submission bypasses MFA.",
+    },
 ];
 
 /** Every Graph application permission the product needs, sorted, each once. */
