@@ -1,0 +1,133 @@
+import { legacyAuthBlocked } from "../../policies/legacy-auth-blocked";
+import { CONDITIONAL_ACCESS_POLICY } from "../../policies/lib/resource-types";
+import { messages, TestResource, UNKNOWN, validateStack } from "./helpers";
+
+const BREAK_GLASS = "11111111-1111-4111-8111-111111111111";
+const config = { breakGlassAccounts: [BREAK_GLASS, "bg1@contoso.com"] };
+
+interface Change {
+    state?: unknown;
+    clientAppTypes?: unknown;
+    users?: Record<string, unknown>;
+    includedApplications?: unknown;
+    builtInControls?: unknown;
+}
+
+/** The baseline's legacy block, enforced: valid. Each test changes ONE thing. */
+function legacyBlock(
+    change: Change = {},
+    name = "baseline-ca-block-legacy-authentication",
+): TestResource {
+    return {
+        type: CONDITIONAL_ACCESS_POLICY,
+        name,
+        props: {
+            displayName: "BEC Guard - Block legacy authentication",
+            state: "state" in change ? change.state : "enabled",
+            conditions: {
+                users: { includedUsers: ["All"], excludedUsers: [BREAK_GLASS], ...change.users },
+                applications: { includedApplications: change.includedApplications ?? ["All"] },
+                clientAppTypes: change.clientAppTypes ?? ["exchangeActiveSync", "other"],
+            },
+            grantControls: { operator: "OR", builtInControls: change.builtInControls ?? ["block"] },
+        },
+    };
+}
+
+const requireMfa: TestResource = {
+    type: CONDITIONAL_ACCESS_POLICY,
+    name: "baseline-ca-require-mfa-all-users",
+    props: {
+        state: "enabled",
+        conditions: {
+            users: { includedUsers: ["All"], excludedUsers: [BREAK_GLASS] },
+            applications: { includedApplications: ["All"] },
+            clientAppTypes: ["all"],
+        },
+        grantControls: { operator: "OR", builtInControls: ["mfa"] },
+    },
+};
+
+async function check(resources: TestResource[]) {
+    return validateStack(legacyAuthBlocked, resources, config);
+}
+
+describe("legacy-auth-blocked", () => {
+    test("an enforced block for all users and apps passes", async () => {
+        expect(await check([requireMfa, legacyBlock()])).toEqual([]);
+    });
+
+    test("a stack with no legacy block is a mandatory stack-level violation", async () => {
+        const violations = await check([requireMfa]);
+        expect(violations).toHaveLength(1);
+        expect(violations[0].enforcementLevel).toBe("mandatory");
+        expect(violations[0].urn).toBeUndefined();
+        expect(violations[0].message).toContain(
+            "No Conditional Access policy in this stack blocks legacy",
+        );
+    });
+
+    test("a report-only block is a violation on that policy saying it is not enforced", async () => {
+        const violations = await check([
+            legacyBlock({ state: "enabledForReportingButNotEnforced" }),
+        ]);
+        expect(violations).toHaveLength(1);
+        expect(violations[0].urn).toContain("baseline-ca-block-legacy-authentication");
+        expect(violations[0].message).toContain(
+            'its state is "enabledForReportingButNotEnforced", not "enabled" (enforced)',
+        );
+    });
+
+    test("a block missing one legacy client type is a violation", async () => {
+        const violations = await check([legacyBlock({ clientAppTypes: ["exchangeActiveSync"] })]);
+        expect(messages(violations)[0]).toContain("conditions.clientAppTypes lacks other");
+    });
+
+    test("a block for one group instead of all users is a violation", async () => {
+        const violations = await check([
+            legacyBlock({ users: { includedUsers: [], includedGroups: ["g"] } }),
+        ]);
+        expect(messages(violations)[0]).toContain("conditions.users.includedUsers is not All");
+    });
+
+    test("excluding someone who is not a break-glass account is a violation", async () => {
+        const violations = await check([
+            legacyBlock({
+                users: { excludedUsers: [BREAK_GLASS, "33333333-3333-4333-8333-333333333333"] },
+            }),
+        ]);
+        expect(messages(violations)[0]).toContain(
+            "it excludes 33333333-3333-4333-8333-333333333333, which are not configured break-glass accounts",
+        );
+    });
+
+    test("excluding a group is a violation", async () => {
+        const violations = await check([legacyBlock({ users: { excludedGroups: ["g"] } })]);
+        expect(messages(violations)[0]).toContain("it excludes conditions.users.excludedGroups");
+    });
+
+    test("a block limited to some apps is a violation", async () => {
+        const violations = await check([legacyBlock({ includedApplications: ["Office365"] })]);
+        expect(messages(violations)[0]).toContain("includedApplications is not All");
+    });
+
+    test("a legacy policy that grants with MFA instead of blocking does not count", async () => {
+        const violations = await check([legacyBlock({ builtInControls: ["mfa"] })]);
+        expect(messages(violations)[0]).toContain(
+            "No Conditional Access policy in this stack blocks",
+        );
+    });
+
+    test("one qualifying policy is enough even next to a report-only duplicate", async () => {
+        const reportOnly = legacyBlock(
+            { state: "enabledForReportingButNotEnforced" },
+            "pilot-legacy-block",
+        );
+        expect(await check([reportOnly, legacyBlock()])).toEqual([]);
+    });
+
+    test("a block whose state is unknown in preview is left to the check at up", async () => {
+        const violations = await check([legacyBlock({ state: UNKNOWN })]);
+        expect(violations.map((v) => v.enforcementLevel)).toEqual(["advisory"]);
+    });
+});
