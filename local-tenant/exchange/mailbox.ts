@@ -12,6 +12,7 @@ import {
     COMMON_PARAMETERS,
     allRecipients,
     applyResultSize,
+    badArgument,
     bareAddress,
     bind,
     noChangeWarning,
@@ -33,6 +34,9 @@ const RECIPIENT_TYPES = [
     "RoomMailbox",
     "EquipmentMailbox",
 ] as const;
+
+/** local@domain.tld, the shape Exchange's SmtpAddress accepts (no spaces, a dotted domain). */
+const SMTP_ADDRESS = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** Exchange stores ForwardingSmtpAddress as a proxy address with the lower-case "smtp:" prefix. */
 function forwardingSmtp(value: string | null): string | null {
@@ -151,6 +155,16 @@ const setMailbox: Cmdlet = {
         const next = structuredClone(mailbox);
         if (params.has("ForwardingSmtpAddress")) {
             const value = params.nullableString("ForwardingSmtpAddress");
+            if (value !== null && !SMTP_ADDRESS.test(bareAddress(value))) {
+                throw badArgument(
+                    "ForwardingSmtpAddress",
+                    value,
+                    "Microsoft.Exchange.Data.ProxyAddress",
+                    `The address '${value}' is invalid: "${bareAddress(value)}" isn't a valid ` +
+                        `SMTP address. The domain name can't contain spaces and it has to have a ` +
+                        `prefix and a suffix, such as example.com.`,
+                );
+            }
             next.forwardingSmtpAddress = forwardingSmtp(value);
         }
         if (params.has("ForwardingAddress")) {

@@ -216,6 +216,15 @@ describe("Get-Mailbox and Set-Mailbox", () => {
         expect(result.warnings?.[0]).toContain("no settings of 'meganb' have been modified");
     });
 
+    test("refuses a forwarding address that is not an SMTP address", () => {
+        const error = errorOf("Set-Mailbox", {
+            Identity: "meganb",
+            ForwardingSmtpAddress: "drop at evil",
+        });
+        expect(error.message).toContain("isn't a valid SMTP address");
+        expect(megan().forwardingSmtpAddress).toBe("smtp:drop@evil.example");
+    });
+
     test("fails on an unknown forwarding recipient and changes nothing", () => {
         const error = errorOf("Set-Mailbox", {
             Identity: "meganb",
