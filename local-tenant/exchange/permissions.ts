@@ -517,7 +517,80 @@ const removeMailboxFolderPermission: Cmdlet = {
     },
 };
 
+// ---------------------------------------------------------------------------------------------
+// Folder enumeration (to know which folders to ask for permissions).
+
+/** The folders every mailbox has, as Get-MailboxFolderStatistics names them, with their types. */
+const DEFAULT_FOLDERS: Array<[name: string, type: string, graphName: string]> = [
+    ["Top of Information Store", "Root", "msgfolderroot"],
+    ["Inbox", "Inbox", "inbox"],
+    ["Sent Items", "SentItems", "sentitems"],
+    ["Deleted Items", "DeletedItems", "deleteditems"],
+    ["Drafts", "Drafts", "drafts"],
+    ["Junk Email", "JunkEmail", "junkemail"],
+    ["Archive", "Archive", "archive"],
+    ["RSS Feeds", "RssSubscription", "rssfeeds"],
+    ["Conversation History", "ConversationHistory", "conversationhistory"],
+    ["Outbox", "Outbox", "outbox"],
+    ["Calendar", "Calendar", "calendar"],
+    ["Contacts", "Contacts", "contacts"],
+    ["Tasks", "Tasks", "tasks"],
+    ["Notes", "Notes", "notes"],
+];
+
+function folderStatistics(recipient: Recipient): Array<Record<string, unknown>> {
+    const alias = recipientIdentity(recipient);
+    const rows = DEFAULT_FOLDERS.map(([name, type, graphName]) => ({
+        name,
+        type,
+        items: recipient.mailbox.messages.filter((m) => m.folder.toLowerCase() === graphName)
+            .length,
+    }));
+
+    // Folders only the scenario knows (a delegate's permission on "\\Finance\\Invoices").
+    for (const permission of recipient.mailbox.folderPermissions) {
+        const name = permission.folder.replace(/^\\/, "");
+        if (name !== "" && !rows.some((r) => r.name.toLowerCase() === name.toLowerCase())) {
+            rows.push({ name, type: "User Created", items: 0 });
+        }
+    }
+    return rows.map((row) => ({
+        Identity: row.type === "Root" ? alias : `${alias}\\${row.name}`,
+        Name: row.name,
+        FolderPath: row.type === "Root" ? "/" : `/${row.name.replace(/\\/g, "/")}`,
+        FolderType: row.type,
+        ItemsInFolder: row.items,
+    }));
+}
+
+const FOLDER_STATISTICS_PARAMETERS = [
+    "Identity",
+    "FolderScope",
+    "ResultSize",
+    ...COMMON_PARAMETERS,
+];
+
+/**
+ * Get-MailboxFolderStatistics, enough to enumerate a mailbox's folders (Name, FolderPath,
+ * FolderType, ItemsInFolder) before asking each for its permissions.
+ *
+ * Note: the folder list is the usual default folders plus any folder a scenario gives a
+ * permission on; sizes, item ages and -FolderScope filtering are not modelled.
+ */
+const getMailboxFolderStatistics: Cmdlet = {
+    name: "Get-MailboxFolderStatistics",
+    roles: READ_ROLES,
+    parameters: FOLDER_STATISTICS_PARAMETERS,
+    handler(ctx: CmdletContext): CmdletResult {
+        const params = bind("Get-MailboxFolderStatistics", FOLDER_STATISTICS_PARAMETERS, ctx);
+        params.require("Identity");
+        const recipient = resolveMailbox(ctx.state, params.string("Identity")!);
+        return { value: applyResultSize(params, folderStatistics(recipient)) };
+    },
+};
+
 export const cmdlets: Cmdlet[] = [
+    getMailboxFolderStatistics,
     getMailboxPermission,
     addMailboxPermission,
     removeMailboxPermission,

@@ -483,6 +483,32 @@ describe("mailbox folder permissions", () => {
     });
 });
 
+describe("folder enumeration", () => {
+    test("lists the default folders and the folders a scenario gives permissions on", () => {
+        state.users[0].mailbox!.folderPermissions.push({
+            folder: "\\Finance\\Invoices",
+            user: "alexw",
+            accessRights: ["Reviewer"],
+        });
+        const folders = run("Get-MailboxFolderStatistics", { Identity: "meganb" }).value;
+        expect(folders[0]).toMatchObject({
+            Identity: "meganb",
+            FolderPath: "/",
+            FolderType: "Root",
+        });
+        expect(folders.map((f) => f.FolderPath)).toEqual(
+            expect.arrayContaining(["/Inbox", "/Calendar", "/RSS Feeds", "/Finance/Invoices"]),
+        );
+        const invoices = folders.find((f) => f.Name === "Finance\\Invoices")!;
+        expect(
+            run("Get-MailboxFolderPermission", { Identity: `meganb:\\${invoices.Name}` }).value[2],
+        ).toMatchObject({
+            User: "Alex Wilber",
+            AccessRights: ["Reviewer"],
+        });
+    });
+});
+
 describe("organisation settings", () => {
     test("shows Exchange's Default outbound policy when the scenario has none, without storing it", () => {
         const [policy] = run("Get-HostedOutboundSpamFilterPolicy").value;
