@@ -289,9 +289,12 @@ export class ExchangeClient {
                 return { body: {}, warnings: [error.message], noOp: true };
             }
             const status = response.status;
+            // 429 and 503 mean "not processed, come back later" even when they carry an exception
+            // type; other 5xx are retried only without a cmdlet error and for repeatable cmdlets.
             const retryable =
-                error === undefined &&
-                (status === 429 || status === 503 || (status >= 500 && repeatable));
+                status === 429 ||
+                status === 503 ||
+                (error === undefined && status >= 500 && repeatable);
             const asked = retryAfterMs(response.headers);
             if (retryable && attempt < this.maxAttempts && (asked ?? 0) <= this.maxRetryAfterMs) {
                 await this.wait(
@@ -367,7 +370,7 @@ export function parseCmdletError(
     if (detail === undefined) return undefined;
     const parts = detail.split("|");
     if (parts.length < 3) return undefined;
-    if (/^Ex[0-9A-F]{4,}$/i.test(parts[0])) {
+    if (parts[0] === "" || /^Ex[0-9A-F]{4,}$/i.test(parts[0])) {
         // Exchange's own form: ErrorId|ExceptionType|Message.
         const exceptionType = parts[1];
         return {
