@@ -17,6 +17,9 @@ import {
 export const TENANT_ID = "7d6a4c2e-3b1f-4e8a-9c5d-2f1e0b9a8c7d";
 export const CLIENT_ID = "0f3c9a51-6e2d-4b7a-8c1e-5d4f3a2b1c0e";
 export const DOMAIN = "fabrikam-test.onmicrosoft.com";
+/** A second app holding the manifest minus User.EnableDisableAccount.All and "Mail Recipients". */
+export const RESTRICTED_CLIENT_ID = "5b8e2d41-9c3a-4f6e-b7d2-1a0c9e8f7d6b";
+export const RESTRICTED_SECRET = "restricted-app-secret-for-403-tests";
 
 /** A deterministic GUID from a number (ids stay stable across runs). */
 export function guid(n: number): string {
@@ -93,6 +96,17 @@ export function connectionTenant(userCount: number): TenantState {
                 exchangeManageAsApp: false,
                 exchangeRoles: [],
             },
+            {
+                clientId: RESTRICTED_CLIENT_ID,
+                clientSecret: RESTRICTED_SECRET,
+                displayName: "BEC Guard without account enable/disable and Mail Recipients",
+                servicePrincipalId: guid(900_001),
+                graphRoles: requiredGraphRoles().filter(
+                    (r) => r !== "User.EnableDisableAccount.All",
+                ),
+                exchangeManageAsApp: true,
+                exchangeRoles: requiredExchangeRoles().filter((r) => r !== "Mail Recipients"),
+            },
         ],
         users: Array.from({ length: userCount }, (_, i) => user(i + 1)),
         groups: [],
@@ -109,7 +123,9 @@ export function connectionTenant(userCount: number): TenantState {
         exchange: {
             organizationConfig: { Name: "fabrikam-test", AuditDisabled: false },
             adminAuditLogConfig: { UnifiedAuditLogIngestionEnabled: false },
-            hostedOutboundSpamFilterPolicies: [{ Identity: "Default", AutoForwardingMode: "Automatic" }],
+            hostedOutboundSpamFilterPolicies: [
+                { Identity: "Default", AutoForwardingMode: "Automatic" },
+            ],
             remoteDomains: [{ Identity: "Default", DomainName: "*", AutoForwardEnabled: true }],
             transportRules: [],
             dkimSigningConfigs: [],
