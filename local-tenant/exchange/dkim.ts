@@ -73,6 +73,7 @@ function newConfig(state: TenantState, domain: string, enabled: boolean, keySize
         BodyCanonicalization: "Relaxed",
         HeaderCanonicalization: "Relaxed",
         AdminDisplayName: "",
+        Status: enabled ? "Valid" : "CnameMissing",
         cnamesPublished: false,
     } as Record<string, unknown>;
 }
@@ -220,8 +221,9 @@ const setDkimSigningConfig: Cmdlet = {
         if (enabled !== undefined) next.Enabled = enabled;
         applyOptional(params, next);
 
-        if (next.Enabled === true && config.Enabled !== true && config.cnamesPublished !== true) {
-            throw cnameMissing(config);
+        if (next.Enabled === true && config.Enabled !== true) {
+            if (config.cnamesPublished !== true) throw cnameMissing(config);
+            next.Status = "Valid";
         }
         const changed = [
             "Enabled",

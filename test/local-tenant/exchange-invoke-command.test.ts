@@ -1,26 +1,23 @@
 /**
- * The Exchange cmdlets through the real endpoint: HTTPS InvokeCommand with a token for
+ * The Exchange cmdlets through the real endpoint, on the contoso-bec scenario (a finance user,
+ * Megan Bowen, mid-compromise): HTTPS InvokeCommand with a token for
  * https://outlook.office365.com, the app granted exactly the permission manifest's Exchange
  * roles. What a BEC Guard client sees here (pages, warnings, errors, the state Graph shares)
  * is what it must handle against Exchange Online.
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
+import { graphIdFromRuleIdentity } from "../../local-tenant/exchange/inbox-rules";
 import { startTestTenant, type TestTenant } from "../support/local-tenant";
 import { call, closeAgents, getToken, type Answer } from "./helpers";
-import { RSS_RULE, buildExchangeTenant } from "./exchange-fixture";
+
+const MEGAN = "megan.bowen@contoso.com";
+const ATTACKER_DELEGATE = "pradeep.gupta@contoso.com";
 
 let tenant: TestTenant;
 let exchangeToken: string;
 let graphToken: string;
-let scenarioDir: string;
 
 beforeAll(async () => {
-    scenarioDir = fs.mkdtempSync(path.join(os.tmpdir(), "bec-guard-exchange-"));
-    const scenario = path.join(scenarioDir, "exchange.json");
-    fs.writeFileSync(scenario, JSON.stringify(buildExchangeTenant()));
-    tenant = await startTestTenant({ scenario, throttling: false });
+    tenant = await startTestTenant({ scenario: "contoso-bec", throttling: false });
     exchangeToken = await getToken(tenant, "https://outlook.office365.com");
     graphToken = await getToken(tenant, "https://graph.microsoft.com");
 });
@@ -28,19 +25,16 @@ beforeAll(async () => {
 afterAll(async () => {
     closeAgents();
     await tenant.stop();
-    fs.rmSync(scenarioDir, { recursive: true, force: true });
 });
 
 /** POSTs one cmdlet invocation to `url` (the endpoint, or an @odata.nextLink). */
 function invoke(
     cmdlet: string,
     parameters: Record<string, unknown> = {},
-    options: { url?: string; pageSize?: number; anchor?: string } = {},
+    options: { url?: string; pageSize?: number } = {},
 ): Promise<Answer> {
     const headers: Record<string, string> = {
-        "X-AnchorMailbox":
-            options.anchor ??
-            `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${tenant.tenantId}`,
+        "X-AnchorMailbox": `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${tenant.tenantId}`,
     };
     if (options.pageSize) headers.Prefer = `odata.maxpagesize=${options.pageSize}`;
     return call(tenant, "POST", options.url ?? `/adminapi/beta/${tenant.tenantId}/InvokeCommand`, {
@@ -50,29 +44,47 @@ function invoke(
     });
 }
 
-test("pages Get-Mailbox through @odata.nextLink, POSTing the same body", async () => {
-    const first = await invoke("Get-Mailbox", {}, { pageSize: 2 });
-    expect(first.status).toBe(200);
-    expect(first.body.value.map((m: { Alias: string }) => m.Alias)).toEqual(["meganb", "attacker"]);
-    expect(first.body["@odata.nextLink"]).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/adminapi\/beta\//);
+function meganMailbox() {
+    return tenant.control.getState().users.find((u) => u.userPrincipalName === MEGAN)!.mailbox!;
+}
 
-    const second = await invoke(
-        "Get-Mailbox",
-        {},
-        { pageSize: 2, url: first.body["@odata.nextLink"] },
-    );
-    expect(second.body.value.map((m: { Alias: string }) => m.Alias)).toEqual(["alexw"]);
-    expect(second.body["@odata.nextLink"]).toBeUndefined();
+test("pages Get-Mailbox through @odata.nextLink, POSTing the same body until there is none", async () => {
+    const aliases: string[] = [];
+    let answer = await invoke("Get-Mailbox", {}, { pageSize: 3 });
+    expect(answer.body.value).toHaveLength(3);
+    for (;;) {
+        expect(answer.status).toBe(200);
+        aliases.push(...answer.body.value.map((m: { Alias: string }) => m.Alias));
+        const next = answer.body["@odata.nextLink"];
+        if (next === undefined) break;
+        expect(next).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/adminapi\/beta\//);
+        answer = await invoke("Get-Mailbox", {}, { pageSize: 3, url: next });
+    }
+    const expected = tenant.control
+        .getState()
+        .users.filter((u) => u.mailbox !== null)
+        .map((u) => u.mailbox!.alias);
+    expect(aliases).toEqual(expected);
+});
+
+test("shows the attacker's mailbox forwarding with Exchange's smtp: prefix", async () => {
+    const [mailbox] = (await invoke("Get-Mailbox", { Identity: MEGAN })).body.value;
+    expect(mailbox).toMatchObject({
+        UserPrincipalName: MEGAN,
+        ForwardingSmtpAddress: "smtp:ap.remittance.contoso@proton.me",
+        DeliverToMailboxAndForward: true,
+        GrantSendOnBehalfTo: ["pradeep.gupta"],
+    });
 });
 
 test("answers a no-op Set-Mailbox with 200 and the warning in @adminapi.warnings", async () => {
     const answer = await invoke("Set-Mailbox", {
-        Identity: "meganb@contoso.com",
-        AuditEnabled: true,
+        Identity: MEGAN,
+        AuditEnabled: meganMailbox().auditEnabled,
     });
     expect(answer.status).toBe(200);
     expect(answer.body["@adminapi.warnings"]).toEqual([
-        "The command completed successfully but no settings of 'meganb' have been modified.",
+        `The command completed successfully but no settings of '${meganMailbox().alias}' have been modified.`,
     ]);
 });
 
@@ -84,38 +96,42 @@ test("answers an unknown mailbox with 404 and Exchange's Type|Category|Message d
     );
 });
 
-test("returns the hidden forwarding rule only with -IncludeHidden", async () => {
-    const visible = await invoke("Get-InboxRule", { Mailbox: "meganb@contoso.com" });
-    const all = await invoke("Get-InboxRule", {
-        Mailbox: "meganb@contoso.com",
-        IncludeHidden: true,
-    });
-    expect(visible.body.value.map((r: { Name: string }) => r.Name)).toEqual(["Move replies"]);
-    expect(all.body.value.map((r: { ForwardTo: unknown }) => r.ForwardTo)).toEqual([
-        ['"Ops" [SMTP:ops@evil.example]'],
-        null,
+test("returns the hidden invoice-forwarding rule only with -IncludeHidden", async () => {
+    const visible = (await invoke("Get-InboxRule", { Mailbox: MEGAN })).body.value;
+    const all = (await invoke("Get-InboxRule", { Mailbox: MEGAN, IncludeHidden: true })).body.value;
+    const forwarding = (rules: Array<{ ForwardTo: string[] | null }>) =>
+        rules.filter((r) => r.ForwardTo !== null).map((r) => r.ForwardTo);
+    expect(forwarding(visible)).toEqual([]);
+    expect(forwarding(all)).toEqual([
+        ['"ap.remittance.contoso@proton.me" [SMTP:ap.remittance.contoso@proton.me]'],
     ]);
+    expect(all.length).toBe(visible.length + 1);
 });
 
-test("disables a rule through Exchange that Graph then shows disabled", async () => {
-    const [rule] = (await invoke("Get-InboxRule", { Mailbox: "meganb@contoso.com" })).body.value;
-    const disabled = await invoke("Disable-InboxRule", { Identity: rule.Identity, Confirm: false });
+test("disables the RSS Feeds rule through Exchange, and Graph then shows it disabled", async () => {
+    const rules = (await invoke("Get-InboxRule", { Mailbox: MEGAN })).body.value;
+    const rss = rules.find(
+        (r: { MoveToFolder: string | null }) =>
+            r.MoveToFolder === `${meganMailbox().alias}:\\RSS Feeds`,
+    );
+    const disabled = await invoke("Disable-InboxRule", { Identity: rss.Identity, Confirm: false });
     expect(disabled.status).toBe(200);
 
+    const graphId = graphIdFromRuleIdentity(rss.RuleIdentity);
     const graph = await call(
         tenant,
         "GET",
-        `/v1.0/users/meganb@contoso.com/mailFolders/inbox/messageRules/${encodeURIComponent(RSS_RULE.id)}`,
+        `/v1.0/users/${MEGAN}/mailFolders/inbox/messageRules/${encodeURIComponent(graphId)}`,
         { token: graphToken },
     );
     expect(graph.status).toBe(200);
-    expect(graph.body).toMatchObject({ id: RSS_RULE.id, isEnabled: false });
+    expect(graph.body).toMatchObject({ id: graphId, isEnabled: false });
 });
 
-test("removes FullAccess and reports the ACE warning on the repeat, both as success", async () => {
+test("removes the delegate's FullAccess and reports the ACE warning on the repeat, both as success", async () => {
     const parameters = {
-        Identity: "meganb@contoso.com",
-        User: "attacker@contoso.com",
+        Identity: MEGAN,
+        User: ATTACKER_DELEGATE,
         AccessRights: ["FullAccess"],
         InheritanceType: "All",
         Confirm: false,
@@ -127,18 +143,50 @@ test("removes FullAccess and reports the ACE warning on the repeat, both as succ
     expect(again.body["@adminapi.warnings"][0]).toContain(
         "because the ACE doesn't exist on the object.",
     );
-    const users = tenant.control.getState().users[0].mailbox!.mailboxPermissions.map((p) => p.user);
-    expect(users).toEqual([]);
+    const users = (await invoke("Get-MailboxPermission", { Identity: MEGAN })).body.value.map(
+        (p: { User: string }) => p.User,
+    );
+    expect(users).toEqual(["NT AUTHORITY\\SELF"]);
 });
 
-test("refuses to enable DKIM before the CNAMEs are published, then enables it after", async () => {
-    const created = await invoke("New-DkimSigningConfig", {
-        DomainName: "contoso.com",
-        Enabled: false,
+test("removes the delegate's SendAs and folder access", async () => {
+    const sendAs = await invoke("Remove-RecipientPermission", {
+        Identity: MEGAN,
+        Trustee: ATTACKER_DELEGATE,
+        AccessRights: ["SendAs"],
+        Confirm: false,
     });
-    expect(created.body.value[0].Selector1CNAME).toBe(
-        "selector1-contoso-com._domainkey.contoso.onmicrosoft.com",
-    );
+    const folder = await invoke("Remove-MailboxFolderPermission", {
+        Identity: `${MEGAN}:\\Inbox`,
+        User: ATTACKER_DELEGATE,
+        Confirm: false,
+    });
+    expect([sendAs.status, folder.status]).toEqual([200, 200]);
+    const trustees = (await invoke("Get-RecipientPermission", { Identity: MEGAN })).body.value;
+    expect(trustees.map((t: { Trustee: string }) => t.Trustee)).toEqual(["NT AUTHORITY\\SELF"]);
+    const inbox = (await invoke("Get-MailboxFolderPermission", { Identity: `${MEGAN}:\\Inbox` }))
+        .body.value;
+    expect(inbox.map((p: { User: string }) => p.User)).toEqual(["Default", "Anonymous"]);
+});
+
+test("turns automatic external forwarding off tenant-wide", async () => {
+    const [before] = (await invoke("Get-HostedOutboundSpamFilterPolicy", { Identity: "Default" }))
+        .body.value;
+    expect(before.AutoForwardingMode).toBe("On");
+    await invoke("Set-HostedOutboundSpamFilterPolicy", {
+        Identity: "Default",
+        AutoForwardingMode: "Off",
+    });
+    const [after] = (await invoke("Get-HostedOutboundSpamFilterPolicy", { Identity: "Default" }))
+        .body.value;
+    expect(after.AutoForwardingMode).toBe("Off");
+});
+
+test("refuses to enable DKIM for contoso.com before its CNAMEs are published, then enables it", async () => {
+    const [config] = (await invoke("Get-DkimSigningConfig", { Identity: "contoso.com" })).body
+        .value;
+    expect(config.Selector1CNAME).toBe("selector1-contoso-com._domainkey.contoso.onmicrosoft.com");
+    expect(config).not.toHaveProperty("cnamesPublished");
     const refused = await invoke("Set-DkimSigningConfig", {
         Identity: "contoso.com",
         Enabled: true,
@@ -157,7 +205,6 @@ test("refuses to enable DKIM before the CNAMEs are published, then enables it af
         Enabled: true,
     });
     expect(enabled.status).toBe(200);
-    expect(
-        (await invoke("Get-DkimSigningConfig", { Identity: "contoso.com" })).body.value[0].Enabled,
-    ).toBe(true);
+    const [after] = (await invoke("Get-DkimSigningConfig", { Identity: "contoso.com" })).body.value;
+    expect(after).toMatchObject({ Enabled: true, Status: "Valid" });
 });
