@@ -1,0 +1,107 @@
+import { dmarcReject } from "../../policies/dmarc-reject";
+import { messages, UNKNOWN, validateStack } from "./helpers";
+import {
+    azureComponent,
+    externalComponent,
+    GOOD_DMARC,
+    GOOD_SPF,
+    txtRecordSet,
+} from "./mail-fixtures";
+
+const stack = (dmarc: string) => [
+    azureComponent,
+    txtRecordSet("@", GOOD_SPF),
+    txtRecordSet("_dmarc", dmarc),
+];
+
+describe("dmarc-reject", () => {
+    test("p=reject, sp=reject, pct=100 passes", async () => {
+        expect(await validateStack(dmarcReject, stack(GOOD_DMARC))).toEqual([]);
+    });
+
+    test("p=none is a mandatory violation on the record set, with the fix", async () => {
+        const violations = await validateStack(
+            dmarcReject,
+            stack(GOOD_DMARC.replace("p=reject", "p=none")),
+        );
+        expect(violations).toHaveLength(1);
+        expect(violations[0].enforcementLevel).toBe("mandatory");
+        expect(violations[0].urn).toContain("mail-contoso-com-dmarc");
+        expect(violations[0].message).toContain(
+            'DMARC record _dmarc.contoso.com in Azure DNS record set "mail-contoso-com-dmarc" has p=none',
+        );
+        expect(violations[0].message).toContain("Fix: set p=reject");
+    });
+
+    test("p=quarantine passes by default (rollout)", async () => {
+        const quarantine = GOOD_DMARC.replace("p=reject", "p=quarantine");
+        expect(await validateStack(dmarcReject, stack(quarantine))).toEqual([]);
+    });
+
+    test("p=quarantine is a violation once rollout is declared finished", async () => {
+        const quarantine = GOOD_DMARC.replace("p=reject", "p=quarantine");
+        const violations = await validateStack(dmarcReject, stack(quarantine), {
+            allowQuarantineDuringRollout: false,
+        });
+        expect(messages(violations)[0]).toContain("has p=quarantine");
+    });
+
+    test("a weaker subdomain policy is a violation", async () => {
+        const violations = await validateStack(
+            dmarcReject,
+            stack(GOOD_DMARC.replace("sp=reject", "sp=none")),
+        );
+        expect(messages(violations)[0]).toContain("has sp=none");
+    });
+
+    test("pct below 100 is a violation", async () => {
+        const violations = await validateStack(
+            dmarcReject,
+            stack(GOOD_DMARC.replace("pct=100", "pct=50")),
+        );
+        expect(messages(violations)[0]).toContain("has pct=50");
+    });
+
+    test("a DMARC record with no p tag is a violation", async () => {
+        const violations = await validateStack(
+            dmarcReject,
+            stack("v=DMARC1; rua=mailto:d@contoso.com"),
+        );
+        expect(messages(violations)[0]).toContain(
+            "has it has no p tag".replace("has it has", "has it has"),
+        );
+    });
+
+    test("records of a zone hosted elsewhere are checked in the component's output", async () => {
+        const external = externalComponent([
+            { name: "fabrikam.com", value: GOOD_SPF },
+            { name: "_dmarc.fabrikam.com", value: "v=DMARC1; p=none; rua=mailto:d@fabrikam.com" },
+        ]);
+        const violations = await validateStack(dmarcReject, [external]);
+        expect(violations).toHaveLength(1);
+        expect(violations[0].message).toContain(
+            'DMARC record _dmarc.fabrikam.com in the records output of MailAuthentication "mail-fabrikam-com"',
+        );
+    });
+
+    test("a component writing to Azure DNS is read through its record sets only (no duplicates)", async () => {
+        const component = {
+            ...azureComponent,
+            props: {
+                records: [{ name: "_dmarc.contoso.com", type: "TXT", value: "v=DMARC1; p=none" }],
+            },
+        };
+        const violations = await validateStack(dmarcReject, [
+            component,
+            txtRecordSet("_dmarc", GOOD_DMARC.replace("p=reject", "p=none")),
+        ]);
+        expect(violations).toHaveLength(1);
+        expect(violations[0].urn).toContain("mail-contoso-com-dmarc");
+    });
+
+    test("a records output unknown in preview is left to the check at up", async () => {
+        const external = { ...externalComponent([]), props: { records: UNKNOWN } };
+        const violations = await validateStack(dmarcReject, [external]);
+        expect(violations.map((v) => v.enforcementLevel)).toEqual(["advisory"]);
+    });
+});
