@@ -362,9 +362,9 @@ function validatePermissionGrantPolicies(value: unknown): void {
     for (const entry of value) {
         const match =
             typeof entry === "string"
-                ? /^managePermissionGrantsFor(Self|OwnedResource)\.(.+)$/.exec(entry)
+                ? /^managePermissionGrantsFor(Self|OwnedResource)\.(.+)$/i.exec(entry)
                 : null;
-        if (!match || !BUILT_IN_GRANT_POLICIES.includes(match[2])) {
+        if (!match || !BUILT_IN_GRANT_POLICIES.includes(match[2].toLowerCase())) {
             throw badRequest(
                 `Invalid value '${String(entry)}' in permissionGrantPoliciesAssigned: expected ` +
                     `'managePermissionGrantsForSelf.<policy id>' naming an existing permission grant policy ` +

@@ -142,24 +142,6 @@ export function mailboxOfUserParam(ctx: GraphRequestContext): string {
     return user ? user.id : (ctx.params.userId ?? "").toLowerCase();
 }
 
-/**
- * A copy of the request context whose `$select` is `properties` when the caller gave none.
- * Graph returns a default property set for users unless `$select` asks for more; handing the
- * full objects to the OData helper with this default keeps `$filter` working on every
- * property while the output matches what Graph returns.
- */
-export function withDefaultSelect(
-    ctx: GraphRequestContext,
-    properties: string[],
-): GraphRequestContext {
-    if (ctx.query.has("$select") || ctx.query.has("select")) {
-        return ctx;
-    }
-    const query = new URLSearchParams(ctx.query);
-    query.set("$select", properties.join(","));
-    return { ...ctx, query };
-}
-
 /** Drops the keys the local tenant keeps for itself from a Graph object before returning it. */
 export function withoutKeys(obj: GraphObject, keys: readonly string[]): GraphObject {
     const copy = clone(obj);

@@ -18,7 +18,6 @@ import {
     requireUser,
     rolesOf,
     sha256,
-    withDefaultSelect,
 } from "./shared";
 
 /** Properties v1.0 returns for a user when the caller gives no `$select`. */
@@ -124,23 +123,43 @@ export function userView(user: User): GraphObject {
     return view;
 }
 
-/** The request context with v1.0's default user `$select` applied (beta returns all). */
-function userSelectContext(ctx: GraphRequestContext): GraphRequestContext {
-    return ctx.version === "v1.0" ? withDefaultSelect(ctx, DEFAULT_USER_PROPERTIES) : ctx;
+/**
+ * Without `$select`, v1.0 returns only the default user properties (beta returns them all).
+ * The OData helper filters the full objects first, so `$filter` works on every property; the
+ * projection happens on the answer.
+ */
+function projectDefault(ctx: GraphRequestContext, obj: GraphObject): GraphObject {
+    const selected = [...ctx.query.keys()].some(
+        (k) => k.replace(/^\$/, "").toLowerCase() === "select",
+    );
+    if (ctx.version !== "v1.0" || selected) {
+        return obj;
+    }
+    const out: GraphObject = {};
+    for (const [key, value] of Object.entries(obj)) {
+        if (key.startsWith("@odata.") || DEFAULT_USER_PROPERTIES.includes(key)) {
+            out[key] = value;
+        }
+    }
+    return out;
 }
 
 function listUsers(ctx: GraphRequestContext): GraphResponse {
     const items = ctx.state.users.map(userView);
-    return collection(userSelectContext(ctx), items, {
+    const response = collection(ctx, items, {
         defaultPageSize: 100,
         maxPageSize: 999,
         context: "users",
     });
+    const body = response.body as { value: GraphObject[] };
+    body.value = body.value.map((u) => projectDefault(ctx, u));
+    return response;
 }
 
 function getUser(ctx: GraphRequestContext): GraphResponse {
     const user = requireUser(ctx);
-    return entity(userSelectContext(ctx), userView(user), "users/$entity");
+    const response = entity(ctx, userView(user), "users/$entity");
+    return { ...response, body: projectDefault(ctx, response.body as GraphObject) };
 }
 
 // ---------------------------------------------------------------------------------------------
