@@ -67,9 +67,7 @@ describe("dmarc-reject", () => {
             dmarcReject,
             stack("v=DMARC1; rua=mailto:d@contoso.com"),
         );
-        expect(messages(violations)[0]).toContain(
-            "has it has no p tag".replace("has it has", "has it has"),
-        );
+        expect(messages(violations)[0]).toContain("has no p tag");
     });
 
     test("records of a zone hosted elsewhere are checked in the component's output", async () => {
