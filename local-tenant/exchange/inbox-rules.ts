@@ -17,16 +17,20 @@
  * has none, so here it uses the mailbox named by X-AnchorMailbox ("UPN:user@..." form) and
  * otherwise fails asking for -Mailbox.
  */
+import { randomBytes } from "crypto";
 import { CmdletError, type Cmdlet, type CmdletContext, type CmdletResult } from "../contracts";
 import type { GraphObject, InboxRule, TenantState } from "../model";
 import {
     CHANGE_PARAMETERS,
     COMMON_PARAMETERS,
+    bareAddress,
     bind,
     findRecipient,
     noChangeWarning,
     objectNotFound,
     recipientIdentity,
+    recipientNotFound,
+    sameValue,
     resolveMailbox,
     type BoundParameters,
     type Recipient,
@@ -62,14 +66,13 @@ function fnv1a64(text: string): bigint {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Graph messageRule -> Exchange InboxRule.
+// Graph messageRule <-> Exchange InboxRule.
 
 /** Graph well-known folder names -> the folder names Exchange shows. */
 const WELL_KNOWN_FOLDERS: Record<string, string> = {
     inbox: "Inbox",
     archive: "Archive",
     rssfeeds: "RSS Feeds",
-    rssfeed: "RSS Feeds",
     deleteditems: "Deleted Items",
     junkemail: "Junk Email",
     sentitems: "Sent Items",
@@ -78,6 +81,64 @@ const WELL_KNOWN_FOLDERS: Record<string, string> = {
     conversationhistory: "Conversation History",
     notes: "Notes",
 };
+
+/** How a property is shown in Exchange and stored in Graph. */
+type Kind = "words" | "recipients" | "flag" | "enum" | "folder";
+
+/** Exchange InboxRule property, Graph predicate or action property, and how they map. */
+type Mapping = [exchange: string, graph: string, kind: Kind, values?: readonly string[]];
+
+/** Conditions; exceptions use the same table with Exchange's "ExceptIf" prefix. */
+const PREDICATES: Mapping[] = [
+    ["BodyContainsWords", "bodyContains", "words"],
+    ["SubjectContainsWords", "subjectContains", "words"],
+    ["SubjectOrBodyContainsWords", "bodyOrSubjectContains", "words"],
+    ["FromAddressContainsWords", "senderContains", "words"],
+    ["RecipientAddressContainsWords", "recipientContains", "words"],
+    ["HeaderContainsWords", "headerContains", "words"],
+    ["From", "fromAddresses", "recipients"],
+    ["SentTo", "sentToAddresses", "recipients"],
+    ["HasAttachment", "hasAttachments", "flag"],
+    ["MyNameInToBox", "sentToMe", "flag"],
+    ["MyNameInCcBox", "sentCcMe", "flag"],
+    ["MyNameInToOrCcBox", "sentToOrCcMe", "flag"],
+    ["MyNameNotInToBox", "notSentToMe", "flag"],
+    ["SentOnlyToMe", "sentOnlyToMe", "flag"],
+    ["WithImportance", "importance", "enum", ["Low", "Normal", "High"]],
+    ["WithSensitivity", "sensitivity", "enum", ["Normal", "Personal", "Private", "Confidential"]],
+];
+
+const ACTIONS: Mapping[] = [
+    ["ForwardTo", "forwardTo", "recipients"],
+    ["ForwardAsAttachmentTo", "forwardAsAttachmentTo", "recipients"],
+    ["RedirectTo", "redirectTo", "recipients"],
+    ["MoveToFolder", "moveToFolder", "folder"],
+    ["CopyToFolder", "copyToFolder", "folder"],
+    ["DeleteMessage", "delete", "flag"],
+    ["SoftDeleteMessage", "permanentDelete", "flag"],
+    ["MarkAsRead", "markAsRead", "flag"],
+    ["MarkImportance", "markImportance", "enum", ["Low", "Normal", "High"]],
+    ["ApplyCategory", "assignCategories", "words"],
+    ["StopProcessingRules", "stopProcessingRules", "flag"],
+];
+
+/** Exchange's view of one Graph value. */
+function toExchange(kind: Kind, value: unknown, mailboxIdentity: string): unknown {
+    switch (kind) {
+        case "words":
+            return Array.isArray(value) && value.length > 0 ? value.map(String) : null;
+        case "recipients":
+            return recipientsDisplay(value);
+        case "flag":
+            return value === true;
+        case "enum":
+            return typeof value === "string" && value !== ""
+                ? value.charAt(0).toUpperCase() + value.slice(1)
+                : null;
+        case "folder":
+            return folderDisplay(mailboxIdentity, value);
+    }
+}
 
 /** Exchange shows a folder as "<mailbox>:\<Folder>". */
 function folderDisplay(mailboxIdentity: string, folder: unknown): string | null {
@@ -97,45 +158,31 @@ function recipientsDisplay(value: unknown): string[] | null {
     });
 }
 
-function words(value: unknown): string[] | null {
-    return Array.isArray(value) && value.length > 0 ? value.map(String) : null;
-}
-
-function flag(value: unknown): boolean {
-    return value === true;
-}
-
-function capitalise(value: unknown): string | null {
-    return typeof value === "string" && value !== ""
-        ? value.charAt(0).toUpperCase() + value.slice(1)
-        : null;
-}
-
-/** Exchange's condition properties from Graph messageRulePredicates (prefix "ExceptIf" for exceptions). */
-function predicates(p: GraphObject | undefined, prefix: "" | "ExceptIf"): Record<string, unknown> {
-    const predicate = p ?? {};
-    const size = predicate.withinSizeRange as GraphObject | undefined;
+/** Exchange's properties for one Graph predicates object (conditions or exceptions). */
+function predicatesToExchange(
+    predicates: GraphObject | undefined,
+    prefix: "" | "ExceptIf",
+    mailboxIdentity: string,
+): Record<string, unknown> {
+    const p = predicates ?? {};
+    const size = p.withinSizeRange as GraphObject | undefined;
     return {
-        [`${prefix}BodyContainsWords`]: words(predicate.bodyContains),
-        [`${prefix}SubjectContainsWords`]: words(predicate.subjectContains),
-        [`${prefix}SubjectOrBodyContainsWords`]: words(predicate.bodyOrSubjectContains),
-        [`${prefix}FromAddressContainsWords`]: words(predicate.senderContains),
-        [`${prefix}RecipientAddressContainsWords`]: words(predicate.recipientContains),
-        [`${prefix}HeaderContainsWords`]: words(predicate.headerContains),
-        [`${prefix}From`]: recipientsDisplay(predicate.fromAddresses),
-        [`${prefix}SentTo`]: recipientsDisplay(predicate.sentToAddresses),
-        [`${prefix}HasAttachment`]: flag(predicate.hasAttachments),
-        [`${prefix}MyNameInToBox`]: flag(predicate.sentToMe),
-        [`${prefix}MyNameInCcBox`]: flag(predicate.sentCcMe),
-        [`${prefix}MyNameInToOrCcBox`]: flag(predicate.sentToOrCcMe),
-        [`${prefix}MyNameNotInToBox`]: flag(predicate.notSentToMe),
-        [`${prefix}SentOnlyToMe`]: flag(predicate.sentOnlyToMe),
-        [`${prefix}WithImportance`]: capitalise(predicate.importance),
-        [`${prefix}WithSensitivity`]: capitalise(predicate.sensitivity),
-        [`${prefix}FlaggedForAction`]: capitalise(predicate.messageActionFlag),
+        ...Object.fromEntries(
+            PREDICATES.map(([exchange, graph, kind]) => [
+                `${prefix}${exchange}`,
+                toExchange(kind, p[graph], mailboxIdentity),
+            ]),
+        ),
+        [`${prefix}FlaggedForAction`]: flagForActionDisplay(p.messageActionFlag),
         [`${prefix}WithinSizeRangeMinimum`]: size?.minimumSize ?? null,
         [`${prefix}WithinSizeRangeMaximum`]: size?.maximumSize ?? null,
     };
+}
+
+/** Graph's messageActionFlag "fyi" is Exchange's "ForYourInformation"; the rest just capitalise. */
+function flagForActionDisplay(value: unknown): string | null {
+    if (value === "fyi") return "ForYourInformation";
+    return toExchange("enum", value, "") as string | null;
 }
 
 /** The Get-InboxRule object for one rule. */
@@ -143,7 +190,7 @@ export function inboxRuleObject(recipient: Recipient, rule: InboxRule): Record<s
     const mailboxIdentity = recipientIdentity(recipient);
     const ruleIdentity = ruleIdentityFromGraphId(rule.id);
     const actions = rule.actions ?? {};
-    const object: Record<string, unknown> = {
+    return {
         Name: rule.displayName,
         Identity: `${mailboxIdentity}\\${ruleIdentity}`,
         RuleIdentity: ruleIdentity,
@@ -153,27 +200,118 @@ export function inboxRuleObject(recipient: Recipient, rule: InboxRule): Record<s
         InError: rule.hasError === true,
         IsValid: rule.hasError !== true,
         Description: describe(mailboxIdentity, rule),
-        ...predicates(rule.conditions, ""),
-        ...predicates(rule.exceptions, "ExceptIf"),
-        ForwardTo: recipientsDisplay(actions.forwardTo),
-        ForwardAsAttachmentTo: recipientsDisplay(actions.forwardAsAttachmentTo),
-        RedirectTo: recipientsDisplay(actions.redirectTo),
-        MoveToFolder: folderDisplay(mailboxIdentity, actions.moveToFolder),
-        CopyToFolder: folderDisplay(mailboxIdentity, actions.copyToFolder),
-        DeleteMessage: flag(actions.delete),
-        SoftDeleteMessage: flag(actions.permanentDelete),
-        MarkAsRead: flag(actions.markAsRead),
-        MarkImportance: capitalise(actions.markImportance),
-        ApplyCategory: words(actions.assignCategories),
-        StopProcessingRules: flag(actions.stopProcessingRules),
+        ...predicatesToExchange(rule.conditions, "", mailboxIdentity),
+        ...predicatesToExchange(rule.exceptions, "ExceptIf", mailboxIdentity),
+        ...Object.fromEntries(
+            ACTIONS.map(([exchange, graph, kind]) => [
+                exchange,
+                toExchange(kind, actions[graph], mailboxIdentity),
+            ]),
+        ),
     };
-    return object;
 }
+
+/** Graph's value for one Exchange parameter value (New-InboxRule, Set-InboxRule). */
+function toGraph(
+    state: TenantState,
+    params: BoundParameters,
+    name: string,
+    mapping: Mapping,
+): unknown {
+    const [, , kind, values] = mapping;
+    switch (kind) {
+        case "words": {
+            const list = params.list(name);
+            return list && list.length > 0 ? list : undefined;
+        }
+        case "recipients": {
+            const list = params.list(name);
+            return list && list.length > 0 ? list.map((v) => ruleRecipient(state, v)) : undefined;
+        }
+        case "flag":
+            return params.bool(name) ? true : undefined;
+        case "enum": {
+            const value = params.enumValue(name, values!, "Importance");
+            return value === undefined ? undefined : value.charAt(0).toLowerCase() + value.slice(1);
+        }
+        case "folder": {
+            const value = params.nullableString(name);
+            return value === null ? undefined : graphFolder(value);
+        }
+    }
+}
+
+/** A recipient in a rule: a mailbox of the tenant by any identity, or an outside SMTP address. */
+function ruleRecipient(state: TenantState, value: string): GraphObject {
+    const recipient = findRecipient(state, value);
+    if (recipient) {
+        return {
+            emailAddress: {
+                name: recipient.user.displayName,
+                address: recipient.mailbox.primarySmtpAddress,
+            },
+        };
+    }
+    const address = bareAddress(value);
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(address)) throw recipientNotFound(value);
+    return { emailAddress: { name: address, address } };
+}
+
+/** "mailbox:\RSS Feeds" or "RSS Feeds" -> Graph's well-known name, or the folder's own name. */
+function graphFolder(value: string): string {
+    const at = value.indexOf(":\\");
+    const name = (at < 0 ? value : value.slice(at + 2)).replace(/^\\/, "");
+    const known = Object.entries(WELL_KNOWN_FOLDERS).find(
+        ([, display]) => display.toLowerCase() === name.toLowerCase(),
+    );
+    return known ? known[0] : name;
+}
+
+/** Applies the rule parameters the caller sent to a copy of the rule's Graph shape. */
+function applyRuleParameters(state: TenantState, params: BoundParameters, rule: InboxRule) {
+    const conditions = { ...(rule.conditions ?? {}) };
+    const exceptions = { ...(rule.exceptions ?? {}) };
+    const actions = { ...(rule.actions ?? {}) };
+    const set = (target: GraphObject, key: string, value: unknown) => {
+        if (value === undefined) delete target[key];
+        else target[key] = value;
+    };
+    for (const mapping of PREDICATES) {
+        const [exchange, graph] = mapping;
+        if (params.has(exchange)) set(conditions, graph, toGraph(state, params, exchange, mapping));
+        const except = `ExceptIf${exchange}`;
+        if (params.has(except)) set(exceptions, graph, toGraph(state, params, except, mapping));
+    }
+    for (const mapping of ACTIONS) {
+        const [exchange, graph] = mapping;
+        if (params.has(exchange)) set(actions, graph, toGraph(state, params, exchange, mapping));
+    }
+    rule.conditions = conditions;
+    rule.actions = actions;
+    if (Object.keys(exceptions).length > 0) rule.exceptions = exceptions;
+    else delete rule.exceptions;
+    const name = params.string("Name");
+    if (name !== undefined) rule.displayName = name;
+}
+
+/** The Exchange parameters New-InboxRule and Set-InboxRule take for conditions and actions. */
+const RULE_PROPERTY_PARAMETERS = [
+    ...PREDICATES.flatMap(([exchange]) => [exchange, `ExceptIf${exchange}`]),
+    ...ACTIONS.map(([exchange]) => exchange),
+];
 
 /** Priority is the rule's 1-based place in the mailbox's rule order (Graph's sequence). */
 function priorityOf(recipient: Recipient, rule: InboxRule): number {
     const ordered = [...recipient.mailbox.inboxRules].sort((a, b) => a.sequence - b.sequence);
     return ordered.indexOf(rule) + 1;
+}
+
+function words(value: unknown): string[] | null {
+    return toExchange("words", value, "") as string[] | null;
+}
+
+function flag(value: unknown): boolean {
+    return value === true;
 }
 
 /** A short text in the style of Exchange's Description ("If the message: ... Take the following actions: ..."). */
@@ -350,8 +488,112 @@ const removeInboxRule: Cmdlet = {
     },
 };
 
+/** Moves `rule` to 1-based `priority` among the mailbox's rules, renumbering Graph's sequence. */
+function placeRule(recipient: Recipient, rule: InboxRule, priority: number | undefined) {
+    const ordered = [...recipient.mailbox.inboxRules]
+        .filter((r) => r !== rule)
+        .sort((a, b) => a.sequence - b.sequence);
+    const at = priority === undefined ? ordered.length : priority - 1;
+    if (at < 0 || at > ordered.length) {
+        throw new CmdletError(
+            "System.ArgumentOutOfRangeException",
+            "InvalidArgument",
+            `The value of the Priority parameter must be between 1 and ${ordered.length + 1}.`,
+        );
+    }
+    ordered.splice(at, 0, rule);
+    ordered.forEach((r, index) => (r.sequence = index + 1));
+}
+
+const NEW_PARAMETERS = [
+    "Name",
+    "Mailbox",
+    "Priority",
+    "StopProcessingRules",
+    "AlwaysDeleteOutlookRulesBlob",
+    "Force",
+    ...RULE_PROPERTY_PARAMETERS,
+    ...CHANGE_PARAMETERS,
+    ...COMMON_PARAMETERS,
+].filter((name, index, all) => all.indexOf(name) === index);
+
+/**
+ * New-InboxRule: a rule made through Exchange, stored as the Graph messageRule both APIs share
+ * (the way an attacker with Exchange access plants one, and the way tests plant drift).
+ */
+const newInboxRule: Cmdlet = {
+    name: "New-InboxRule",
+    roles: ROLES,
+    parameters: NEW_PARAMETERS,
+    handler(ctx: CmdletContext): CmdletResult {
+        const params = bind("New-InboxRule", NEW_PARAMETERS, ctx);
+        params.require("Name");
+        const recipient = targetMailbox(ctx, params, undefined);
+
+        // Graph's ids are the RuleIdentity's 8 bytes; Exchange issues them with a low word of 1.
+        const id = Buffer.concat([Buffer.from([1, 0, 0, 0]), randomBytes(4)]).toString("base64");
+        const rule: InboxRule = {
+            id,
+            displayName: params.string("Name")!,
+            sequence: 0,
+            isEnabled: true,
+            hasError: false,
+            isReadOnly: false,
+            conditions: {},
+            actions: {},
+        };
+        applyRuleParameters(ctx.state, params, rule);
+        const priority = params.int("Priority");
+        recipient.mailbox.inboxRules.push(rule);
+        try {
+            placeRule(recipient, rule, priority);
+        } catch (error) {
+            recipient.mailbox.inboxRules.pop();
+            throw error;
+        }
+        return { value: [inboxRuleObject(recipient, rule)] };
+    },
+};
+
+const SET_PARAMETERS = [
+    "Identity",
+    "Mailbox",
+    "Name",
+    "Priority",
+    "AlwaysDeleteOutlookRulesBlob",
+    "Force",
+    ...RULE_PROPERTY_PARAMETERS,
+    ...CHANGE_PARAMETERS,
+    ...COMMON_PARAMETERS,
+];
+
+/** Set-InboxRule: changes the named conditions and actions; others stay as they are. */
+const setInboxRule: Cmdlet = {
+    name: "Set-InboxRule",
+    roles: ROLES,
+    parameters: SET_PARAMETERS,
+    handler(ctx: CmdletContext): CmdletResult {
+        const params = bind("Set-InboxRule", SET_PARAMETERS, ctx);
+        const { recipient, rule } = resolveRule(ctx, params);
+        const next = structuredClone(rule);
+        applyRuleParameters(ctx.state, params, next);
+        const priority = params.int("Priority");
+        const moved = priority !== undefined && priority !== priorityOf(recipient, rule);
+        if (!moved && sameValue(next, rule)) {
+            const identity = `${recipientIdentity(recipient)}\\${ruleIdentityFromGraphId(rule.id)}`;
+            return { value: [], warnings: [noChangeWarning(identity)] };
+        }
+        if (moved) placeRule(recipient, rule, priority);
+        Object.assign(rule, { ...next, sequence: rule.sequence });
+        if (next.exceptions === undefined) delete rule.exceptions;
+        return { value: [] };
+    },
+};
+
 export const cmdlets: Cmdlet[] = [
     getInboxRule,
+    newInboxRule,
+    setInboxRule,
     setEnabled("Enable-InboxRule", true),
     setEnabled("Disable-InboxRule", false),
     removeInboxRule,

@@ -350,6 +350,79 @@ describe("inbox rules", () => {
         expect(megan().inboxRules.map((r) => r.id)).toEqual([FORWARD_RULE.id]);
     });
 
+    test("creates a forwarding rule through Exchange as the Graph messageRule both APIs share", () => {
+        const [created] = run("New-InboxRule", {
+            Mailbox: "meganb",
+            Name: "Invoices out",
+            SubjectOrBodyContainsWords: ["invoice"],
+            ForwardTo: ["collector@evil.example", "Alex Wilber"],
+            MoveToFolder: "meganb:\\RSS Feeds",
+            MarkAsRead: true,
+            Priority: 1,
+        }).value;
+        const stored = megan().inboxRules.find((r) => r.displayName === "Invoices out")!;
+        expect(stored).toMatchObject({
+            sequence: 1,
+            isEnabled: true,
+            conditions: { bodyOrSubjectContains: ["invoice"] },
+            actions: {
+                forwardTo: [
+                    {
+                        emailAddress: {
+                            name: "collector@evil.example",
+                            address: "collector@evil.example",
+                        },
+                    },
+                    { emailAddress: { name: "Alex Wilber", address: "alexw@contoso.com" } },
+                ],
+                moveToFolder: "rssfeeds",
+                markAsRead: true,
+            },
+        });
+        expect(created).toMatchObject({
+            Priority: 1,
+            RuleIdentity: ruleIdentityFromGraphId(stored.id),
+            ForwardTo: [
+                '"collector@evil.example" [SMTP:collector@evil.example]',
+                '"Alex Wilber" [SMTP:alexw@contoso.com]',
+            ],
+            MoveToFolder: "meganb:\\RSS Feeds",
+        });
+        expect(megan().inboxRules.map((r) => [r.displayName, r.sequence])).toEqual([
+            [".", 2],
+            ["Move replies", 3],
+            ["Invoices out", 1],
+        ]);
+    });
+
+    test("refuses a rule forwarding to something that is neither a recipient nor an address", () => {
+        const error = errorOf("New-InboxRule", {
+            Mailbox: "meganb",
+            Name: "x",
+            RedirectTo: "nobody",
+        });
+        expect(error.message).toContain(`Couldn't find object "nobody"`);
+        expect(megan().inboxRules).toHaveLength(2);
+    });
+
+    test("changes only the named parts of a rule with Set-InboxRule, and warns on the repeat", () => {
+        const parameters = {
+            Mailbox: "meganb",
+            Identity: "Move replies",
+            MoveToFolder: "Inbox",
+            MarkAsRead: false,
+        };
+        run("Set-InboxRule", parameters);
+        expect(megan().inboxRules[1]).toMatchObject({
+            conditions: { senderContains: ["cfo"] },
+            actions: { moveToFolder: "inbox" },
+        });
+        expect(megan().inboxRules[1].actions).not.toHaveProperty("markAsRead");
+        expect(run("Set-InboxRule", parameters).warnings?.[0]).toContain(
+            "no settings of 'meganb\\",
+        );
+    });
+
     test("uses the X-AnchorMailbox mailbox when -Mailbox is absent", () => {
         const rules = run("Get-InboxRule", { IncludeHidden: true }, "UPN:meganb@contoso.com").value;
         expect(rules).toHaveLength(2);
