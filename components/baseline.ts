@@ -1,0 +1,138 @@
+/**
+ * The whole BEC hardening baseline as one component: Conditional Access, token protection,
+ * authentication methods, consent, Exchange protection and mail authentication. Each family is
+ * declared only when its args are given, so a stack can adopt the baseline one family at a
+ * time; each family's component is also usable on its own.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+import {
+    AuthenticationMethodsBaseline,
+    AuthenticationMethodsBaselineArgs,
+} from "./authentication-methods";
+import {
+    ConditionalAccessBaseline,
+    ConditionalAccessBaselineArgs,
+    PolicyMode,
+} from "./conditional-access";
+import { ConsentBaseline, ConsentBaselineArgs } from "./consent";
+import { ExchangeProtectionBaseline, ExchangeProtectionBaselineArgs } from "./exchange-protection";
+import { MailAuthentication, MailAuthenticationArgs, MailDnsRecord } from "./mail-authentication";
+import { TokenProtectionBaseline, TokenProtectionBaselineArgs } from "./token-protection";
+
+export interface HardeningBaselineArgs {
+    /**
+     * Break-glass accounts (object ids or UPNs) excluded from every Conditional Access and token
+     * protection policy. Default: none. Risk if empty: one mistaken enforced policy can lock
+     * every administrator out (validation refuses enforced policies without one).
+     */
+    breakGlassAccounts: string[];
+
+    /**
+     * Rollout mode of Conditional Access and token protection policies that set none.
+     * Default: `report-only`. Risk if `enforced` on a first rollout: sign-ins you did not know
+     * about (legacy clients, travellers) are blocked before you saw them in report-only logs.
+     */
+    defaultMode?: PolicyMode;
+
+    /** Conditional Access policies and named location. Absent: not declared. */
+    conditionalAccess?: Omit<ConditionalAccessBaselineArgs, "breakGlassAccounts">;
+
+    /** Token protection (beta CA session control). Absent: not declared. */
+    tokenProtection?: Omit<TokenProtectionBaselineArgs, "breakGlassAccounts">;
+
+    /** The authentication methods policy at the baseline. Absent: not declared. */
+    authenticationMethods?: AuthenticationMethodsBaselineArgs;
+
+    /** User consent and the admin consent workflow. Absent: not declared. */
+    consent?: ConsentBaselineArgs;
+
+    /** Exchange Online protections. Absent: not declared. */
+    exchangeProtection?: ExchangeProtectionBaselineArgs;
+
+    /** Mail authentication, one entry per domain. Default: none. */
+    mailDomains?: MailAuthenticationArgs[];
+}
+
+/**
+ * Every prevention control of the BEC playbook, composed. Children are named
+ * `${name}-conditional-access`, `${name}-token-protection`, ... and `${name}-mail-<domain>`.
+ */
+export class HardeningBaseline extends pulumi.ComponentResource {
+    public readonly conditionalAccess?: ConditionalAccessBaseline;
+    public readonly tokenProtection?: TokenProtectionBaseline;
+    public readonly authenticationMethods?: AuthenticationMethodsBaseline;
+    public readonly consent?: ConsentBaseline;
+    public readonly exchangeProtection?: ExchangeProtectionBaseline;
+    /** Mail authentication per domain, keyed by domain. */
+    public readonly mail: Record<string, MailAuthentication>;
+    /** Every DNS record to publish, per domain (also those created in Azure DNS). */
+    public readonly mailRecords: pulumi.Output<Record<string, MailDnsRecord[]>>;
+
+    constructor(name: string, args: HardeningBaselineArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("bec-guard:baseline:HardeningBaseline", name, {}, opts);
+        const parent = { parent: this };
+        const defaultMode = args.defaultMode ?? "report-only";
+
+        // 1. Authentication methods first in reading order: the CA strength relies on FIDO2.
+        if (args.authenticationMethods) {
+            this.authenticationMethods = new AuthenticationMethodsBaseline(
+                `${name}-authentication-methods`,
+                args.authenticationMethods,
+                parent,
+            );
+        }
+
+        // 2. Conditional Access and token protection, at the baseline's default mode.
+        if (args.conditionalAccess) {
+            this.conditionalAccess = new ConditionalAccessBaseline(
+                `${name}-conditional-access`,
+                {
+                    defaultMode,
+                    ...args.conditionalAccess,
+                    breakGlassAccounts: args.breakGlassAccounts,
+                },
+                parent,
+            );
+        }
+        if (args.tokenProtection) {
+            this.tokenProtection = new TokenProtectionBaseline(
+                `${name}-token-protection`,
+                {
+                    mode: defaultMode,
+                    ...args.tokenProtection,
+                    breakGlassAccounts: args.breakGlassAccounts,
+                },
+                parent,
+            );
+        }
+
+        // 3. Consent and Exchange Online.
+        if (args.consent) {
+            this.consent = new ConsentBaseline(`${name}-consent`, args.consent, parent);
+        }
+        if (args.exchangeProtection) {
+            this.exchangeProtection = new ExchangeProtectionBaseline(
+                `${name}-exchange-protection`,
+                args.exchangeProtection,
+                parent,
+            );
+        }
+
+        // 4. Mail authentication, one component per domain.
+        this.mail = {};
+        for (const domain of args.mailDomains ?? []) {
+            const key = domain.domain.toLowerCase();
+            this.mail[key] = new MailAuthentication(
+                `${name}-mail-${key.replace(/\./g, "-")}`,
+                domain,
+                parent,
+            );
+        }
+        this.mailRecords = pulumi.all(
+            Object.fromEntries(Object.entries(this.mail).map(([key, mail]) => [key, mail.records])),
+        );
+
+        this.registerOutputs({ mailRecords: this.mailRecords });
+    }
+}
