@@ -236,7 +236,19 @@ export class ExchangeClient {
         const repeatable = !/^New-/i.test(cmdlet);
         for (let attempt = 1; ; attempt++) {
             // 1. Token and request; the token is cached by @azure/identity until near expiry.
-            const token = await this.credential.getToken([this.endpoints.exchangeScope]);
+            const token = await this.credential
+                .getToken([this.endpoints.exchangeScope])
+                .catch((err: Error) => {
+                    throw new ExchangeCommandError(
+                        cmdlet,
+                        "",
+                        err.name,
+                        err.message,
+                        0,
+                        "Getting a token failed: check the tenant id, client id and credential; for " +
+                            "a custom cloud also check bec-guard:authorityHost and bec-guard:caCertPath.",
+                    );
+                });
             if (!token) throw new Error(`No token for ${this.endpoints.exchangeScope}.`);
             let response: Response;
             await this.limit.acquire();

@@ -411,11 +411,24 @@ function networkFailure(
     url: string,
     attempts: number,
 ): GraphRequestError {
+    const host = new URL(url).host;
+    // @azure/identity failures surface here too: the token is fetched inside the chain.
+    const tokenFailure =
+        /^(CredentialUnavailableError|AuthenticationError|AuthenticationRequiredError)$/.test(
+            err.name,
+        );
     const code = err instanceof NetworkError ? (err.code ?? "NetworkError") : err.name;
-    const advice =
-        attempts > 1
-            ? `No response after ${attempts} attempts; check connectivity to ${new URL(url).host} and run again (every step converges).`
-            : `Check connectivity to ${new URL(url).host} and run again (every step converges).`;
+    let advice: string;
+    if (tokenFailure) {
+        advice =
+            "Getting a token failed: check the tenant id, client id and credential; for a custom " +
+            "cloud also check bec-guard:authorityHost and that bec-guard:caCertPath (or " +
+            "BEC_GUARD_CA_CERT) names the CA that signed the authority's TLS certificate.";
+    } else if (attempts > 1) {
+        advice = `No response after ${attempts} attempts; check connectivity to ${host} and run again (every step converges).`;
+    } else {
+        advice = `Check connectivity to ${host} and run again (every step converges).`;
+    }
     return new GraphRequestError({
         status: 0,
         code,
