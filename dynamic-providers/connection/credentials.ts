@@ -55,10 +55,8 @@ export function createCredential(
                 settings.clientId as string,
                 {
                     certificatePath: settings.clientCertificatePath as string,
-                    ...(settings.clientCertificatePassword !== undefined
-                        ? { certificatePassword: settings.clientCertificatePassword }
-                        : {}),
-                } as { certificatePath: string },
+                    certificatePassword: settings.clientCertificatePassword,
+                },
                 authorityOptions,
             );
         case "workloadIdentity":

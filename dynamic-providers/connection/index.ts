@@ -13,19 +13,17 @@
  *         ...
  *     }
  */
-import type { Client } from "@microsoft/microsoft-graph-client";
+import type { Client, GraphRequest } from "@microsoft/microsoft-graph-client";
 import type { TokenCredential } from "@azure/identity";
 
 import { GraphBatcher, type BatcherOptions } from "./batch";
-import type { CloudEndpoints } from "./clouds";
+import { resolveEndpoints, type CloudEndpoints } from "./clouds";
 import { createCredential } from "./credentials";
 import { ExchangeClient } from "./exchange";
 import { createGraphClient, type RetryPolicy } from "./graph";
 import { safeLogger, type ConnectionLogger, type SafeLogger } from "./log";
 import { pageAll, type PageOptions } from "./paging";
-import { resolveEndpoints } from "./clouds";
 import { redactedView, type ConnectionSettings } from "./settings";
-import type { GraphRequest } from "@microsoft/microsoft-graph-client";
 
 export * from "./batch";
 export * from "./clouds";

@@ -146,14 +146,18 @@ export type TestTenant = Awaited<ReturnType<typeof startLocalTenant>>;
  *
  * @param userCount Users in the tenant (paging tests want more than a page).
  * @param extra Options passed through to startLocalTenant (exchangePageSize, throttling).
+ * @param mutate Changes to the tenant before it starts (extra apps, certificates).
  */
 export async function startConnectionTenant(
     userCount = 30,
     extra: Partial<Parameters<typeof startLocalTenant>[0]> = {},
+    mutate?: (state: TenantState) => void,
 ): Promise<TestTenant> {
     const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "bec-guard-conn-"));
     const scenarioFile = path.join(stateDir, "scenario.json");
-    fs.writeFileSync(scenarioFile, JSON.stringify(connectionTenant(userCount)));
+    const state = connectionTenant(userCount);
+    mutate?.(state);
+    fs.writeFileSync(scenarioFile, JSON.stringify(state));
     const tenant = await startLocalTenant({
         port: 0,
         stateDir,
