@@ -63,7 +63,8 @@ export async function runLocalTenant(argv: string[]): Promise<number> {
 
     // 3. Start, granted exactly the permission manifest.
     const { LocalTenantStartError, startLocalTenant } = await import("../local-tenant/server");
-    const { requiredExchangeRoles, requiredGraphRoles } = await import("../dynamic-providers/connection/permissions");
+    const { requiredExchangeRoles, requiredGraphRoles } =
+        await import("../dynamic-providers/connection/permissions");
     let tenant;
     try {
         tenant = await startLocalTenant({
@@ -80,7 +81,9 @@ export async function runLocalTenant(argv: string[]): Promise<number> {
 
     // 4. One line for scripts; then wait for Ctrl-C.
     const { url, caCertPath, tenantId, clientId, clientSecret, env, stateDir, loadedFrom } = tenant;
-    process.stdout.write(`${JSON.stringify({ url, caCertPath, tenantId, clientId, clientSecret, env, stateDir, loadedFrom })}\n`);
+    process.stdout.write(
+        `${JSON.stringify({ url, caCertPath, tenantId, clientId, clientSecret, env, stateDir, loadedFrom })}\n`,
+    );
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
         process.once("SIGINT", () => resolve("SIGINT"));
         process.once("SIGTERM", () => resolve("SIGTERM"));
@@ -105,7 +108,11 @@ async function precheck(options: LocalTenantOptions): Promise<void> {
         await new Promise<void>((resolve, reject) => {
             const probe = net.createServer();
             probe.once("error", () =>
-                reject(new UsageError(`Port ${options.port} on 127.0.0.1 is already in use: pick another with --port, or stop the process using it.`)),
+                reject(
+                    new UsageError(
+                        `Port ${options.port} on 127.0.0.1 is already in use: pick another with --port, or stop the process using it.`,
+                    ),
+                ),
             );
             probe.listen(options.port, "127.0.0.1", () => probe.close(() => resolve()));
         });
@@ -116,7 +123,9 @@ function parseArguments(argv: string[]): LocalTenantOptions {
     const options: LocalTenantOptions = {};
     for (let i = 0; i < argv.length; i++) {
         // Accept both "--flag value" and "--flag=value".
-        const [flag, inline] = argv[i].includes("=") ? [argv[i].slice(0, argv[i].indexOf("=")), argv[i].slice(argv[i].indexOf("=") + 1)] : [argv[i], undefined];
+        const [flag, inline] = argv[i].includes("=")
+            ? [argv[i].slice(0, argv[i].indexOf("=")), argv[i].slice(argv[i].indexOf("=") + 1)]
+            : [argv[i], undefined];
         const value = (): string => {
             const v = inline ?? argv[++i];
             if (v === undefined || v === "") throw new UsageError(`${flag} needs a value`);
@@ -158,6 +167,11 @@ function integer(flag: string, text: string, min: number, max: number): number {
 
 function fail(message: string, code: number): number {
     // One line: multi-line validation reports are joined so scripts can show them as one.
-    process.stderr.write(`bec-guard local-tenant: ${message.split("\n").map((l) => l.trim()).join(" ")}\n`);
+    process.stderr.write(
+        `bec-guard local-tenant: ${message
+            .split("\n")
+            .map((l) => l.trim())
+            .join(" ")}\n`,
+    );
     return code;
 }

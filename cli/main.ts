@@ -19,7 +19,9 @@ export const COMMANDS: Record<string, Command> = {
 
 export function usage(): string {
     const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
-    const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+    const lines = Object.entries(COMMANDS).map(
+        ([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`,
+    );
     return `Usage: bec-guard <command> [options]\n\nCommands:\n${lines.join("\n")}\n\nRun bec-guard <command> --help for a command's options.`;
 }
 
@@ -37,7 +39,9 @@ export async function main(argv: string[]): Promise<number> {
     }
     const command = COMMANDS[name];
     if (!command) {
-        process.stderr.write(`bec-guard: unknown command "${name}". Commands: ${Object.keys(COMMANDS).join(", ")}.\n`);
+        process.stderr.write(
+            `bec-guard: unknown command "${name}". Commands: ${Object.keys(COMMANDS).join(", ")}.\n`,
+        );
         return 2;
     }
     return command.run(rest);

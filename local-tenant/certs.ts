@@ -84,7 +84,10 @@ function createCa(): { certPem: string; keyPem: string } {
     return { certPem: forge.pki.certificateToPem(cert), keyPem: keys.privateKeyPem };
 }
 
-function createServerCert(caCertPem: string, caKeyPem: string): { certPem: string; keyPem: string } {
+function createServerCert(
+    caCertPem: string,
+    caKeyPem: string,
+): { certPem: string; keyPem: string } {
     const caCert = forge.pki.certificateFromPem(caCertPem);
     const caKey = forge.pki.privateKeyFromPem(caKeyPem);
     const keys = newRsaKeyPair();
@@ -108,7 +111,10 @@ function createServerCert(caCertPem: string, caKeyPem: string): { certPem: strin
                 { type: 7, ip: "::1" },
             ],
         },
-        { name: "authorityKeyIdentifier", keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
+        {
+            name: "authorityKeyIdentifier",
+            keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes(),
+        },
     ]);
     cert.sign(caKey, forge.md.sha256.create());
     return { certPem: forge.pki.certificateToPem(cert), keyPem: keys.privateKeyPem };

@@ -83,13 +83,19 @@ export class ExchangeEndpoint {
         const token = /^Bearer\s+(.+)$/i.exec(auth)?.[1];
         if (!token) return unauthorized("The request has no bearer token.");
         const verified = this.host.identity.verify(token, EXCHANGE_AUDIENCE, state.tenant.id);
-        if ("problem" in verified) return unauthorized(`The access token is not valid: ${verified.problem}`);
+        if ("problem" in verified)
+            return unauthorized(`The access token is not valid: ${verified.problem}`);
         const { claims } = verified;
         if (!tenantMatches(state, request.tenant)) {
-            return unauthorized(`The tenant '${request.tenant}' in the URL is not the token's tenant.`);
+            return unauthorized(
+                `The tenant '${request.tenant}' in the URL is not the token's tenant.`,
+            );
         }
         const app = state.apps.find((a) => a.clientId === claims.appid);
-        if (!app) return unauthorized("The application in the token is no longer registered in the tenant.");
+        if (!app)
+            return unauthorized(
+                "The application in the token is no longer registered in the tenant.",
+            );
         if (!claims.roles.includes(EXCHANGE_APP_ROLE)) {
             return exchangeError(
                 403,
@@ -108,12 +114,24 @@ export class ExchangeEndpoint {
             input = undefined;
         }
         if (!input || typeof input.CmdletName !== "string") {
-            return exchangeError(400, "", "Microsoft.Exchange.AdminApi.CommandInvocation.InvalidRequestException", 'The body must be {"CmdletInput":{"CmdletName":"...","Parameters":{...}}}.', { appId: app.clientId });
+            return exchangeError(
+                400,
+                "",
+                "Microsoft.Exchange.AdminApi.CommandInvocation.InvalidRequestException",
+                'The body must be {"CmdletInput":{"CmdletName":"...","Parameters":{...}}}.',
+                { appId: app.clientId },
+            );
         }
         const name = input.CmdletName;
         const parameters = input.Parameters ?? {};
         if (typeof parameters !== "object" || parameters === null || Array.isArray(parameters)) {
-            return exchangeError(400, "", "Microsoft.Exchange.AdminApi.CommandInvocation.InvalidRequestException", "CmdletInput.Parameters must be an object.", { appId: app.clientId, cmdlet: name });
+            return exchangeError(
+                400,
+                "",
+                "Microsoft.Exchange.AdminApi.CommandInvocation.InvalidRequestException",
+                "CmdletInput.Parameters must be an object.",
+                { appId: app.clientId, cmdlet: name },
+            );
         }
         const cmdlet = this.cmdlets.get(name.toLowerCase());
         const meta = { appId: app.clientId, cmdlet: cmdlet?.name ?? name };
@@ -154,11 +172,20 @@ export class ExchangeEndpoint {
         const admission = this.host.throttler.admit(anchor ? "outlook" : undefined, {
             appId: app.clientId,
             tenantId: state.tenant.id,
-            mailbox: anchor ? normaliseMailbox(state, anchor.replace(/^(UPN|SMTP|APP):/i, "")) : undefined,
+            mailbox: anchor
+                ? normaliseMailbox(state, anchor.replace(/^(UPN|SMTP|APP):/i, ""))
+                : undefined,
         });
         if (!admission.admitted) {
-            const answer = exchangeError(429, "", "Microsoft.Exchange.Data.Storage.TooManyObjectsOpenedException", admission.message, meta);
-            if (admission.retryAfterSeconds !== undefined) answer.headers["Retry-After"] = String(admission.retryAfterSeconds);
+            const answer = exchangeError(
+                429,
+                "",
+                "Microsoft.Exchange.Data.Storage.TooManyObjectsOpenedException",
+                admission.message,
+                meta,
+            );
+            if (admission.retryAfterSeconds !== undefined)
+                answer.headers["Retry-After"] = String(admission.retryAfterSeconds);
             return answer;
         }
 
@@ -178,11 +205,25 @@ export class ExchangeEndpoint {
             warnings = result.warnings ?? [];
         } catch (err) {
             if (err instanceof CmdletError) {
-                return exchangeError(err.status, exId(err.exceptionType), err.exceptionType, err.message, meta);
+                return exchangeError(
+                    err.status,
+                    exId(err.exceptionType),
+                    err.exceptionType,
+                    err.message,
+                    meta,
+                );
             }
             const message = err instanceof Error ? err.message : String(err);
-            process.stderr.write(`local tenant: ${cmdlet.name} failed: ${err instanceof Error ? err.stack : message}\n`);
-            return exchangeError(500, "", "System.Exception", `The local tenant failed to run ${cmdlet.name}: ${message}`, meta);
+            process.stderr.write(
+                `local tenant: ${cmdlet.name} failed: ${err instanceof Error ? err.stack : message}\n`,
+            );
+            return exchangeError(
+                500,
+                "",
+                "System.Exception",
+                `The local tenant failed to run ${cmdlet.name}: ${message}`,
+                meta,
+            );
         } finally {
             admission.release();
         }
@@ -192,7 +233,13 @@ export class ExchangeEndpoint {
         const pageSize = preferredPageSize(header(request.headers, "prefer")) ?? this.pageSize;
         const offset = skipOffset(request.query.get("$skiptoken"));
         if (offset === undefined) {
-            return exchangeError(400, "", "Microsoft.Exchange.AdminApi.CommandInvocation.InvalidRequestException", "The $skiptoken is not valid: POST to the @odata.nextLink exactly as returned.", meta);
+            return exchangeError(
+                400,
+                "",
+                "Microsoft.Exchange.AdminApi.CommandInvocation.InvalidRequestException",
+                "The $skiptoken is not valid: POST to the @odata.nextLink exactly as returned.",
+                meta,
+            );
         }
         const base = `${this.host.origin()}/adminapi/beta/${request.tenant}`;
         const body: Record<string, unknown> = {
@@ -201,7 +248,9 @@ export class ExchangeEndpoint {
             "@adminapi.warnings": warnings,
         };
         if (offset + pageSize < value.length) {
-            const token = Buffer.from(JSON.stringify({ o: offset + pageSize })).toString("base64url");
+            const token = Buffer.from(JSON.stringify({ o: offset + pageSize })).toString(
+                "base64url",
+            );
             body["@odata.nextLink"] = `${base}/InvokeCommand?$skiptoken=${token}`;
         }
         body.value = value.slice(offset, offset + pageSize);
@@ -222,7 +271,8 @@ function preferredPageSize(prefer: string | undefined): number | undefined {
 function skipOffset(token: string | null): number | undefined {
     if (token === null) return 0;
     try {
-        const o = (JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as { o?: unknown }).o;
+        const o = (JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as { o?: unknown })
+            .o;
         return Number.isInteger(o) && (o as number) >= 0 ? (o as number) : undefined;
     } catch {
         return undefined;
@@ -259,7 +309,13 @@ function exchangeError(
             error: {
                 code: STATUS_CODES[status] ?? "BadRequest",
                 message: "Invalid Operation",
-                details: [{ code: status >= 500 ? "Server" : "Client", target: "", message: `${id}|${exceptionType}|${message}` }],
+                details: [
+                    {
+                        code: status >= 500 ? "Server" : "Client",
+                        target: "",
+                        message: `${id}|${exceptionType}|${message}`,
+                    },
+                ],
                 innererror: {
                     message: "Invalid Operation",
                     type: "Microsoft.Exchange.Admin.OData.Core.ODataServiceException",

@@ -74,7 +74,11 @@ export class Faults {
     set(input: unknown): FaultConfig {
         const config = validate(input);
         this.config = config;
-        this.rules = (config.failNth ?? []).map((rule) => ({ rule, pattern: new RegExp(rule.pathPattern), seen: 0 }));
+        this.rules = (config.failNth ?? []).map((rule) => ({
+            rule,
+            pattern: new RegExp(rule.pathPattern),
+            seen: 0,
+        }));
         this.random = config.seed === undefined ? Math.random : mulberry32(config.seed);
         return config;
     }
@@ -132,34 +136,54 @@ function validate(input: unknown): FaultConfig {
         throw new FaultConfigError("The fault configuration must be a JSON object.");
     }
     const c = input as Record<string, unknown>;
-    const known = ["latencyMs", "rate429", "rate5xx", "resetRate", "failNth", "seed", "retryAfterSeconds", "includeIdentity"];
+    const known = [
+        "latencyMs",
+        "rate429",
+        "rate5xx",
+        "resetRate",
+        "failNth",
+        "seed",
+        "retryAfterSeconds",
+        "includeIdentity",
+    ];
     for (const key of Object.keys(c)) {
         if (!known.includes(key)) {
-            throw new FaultConfigError(`Unknown fault setting "${key}". Known settings: ${known.join(", ")}.`);
+            throw new FaultConfigError(
+                `Unknown fault setting "${key}". Known settings: ${known.join(", ")}.`,
+            );
         }
     }
     nonNegative(c, "latencyMs");
     nonNegative(c, "retryAfterSeconds");
     for (const rate of ["rate429", "rate5xx", "resetRate"]) {
-        if (c[rate] !== undefined && !(typeof c[rate] === "number" && (c[rate] as number) >= 0 && (c[rate] as number) <= 1)) {
-            throw new FaultConfigError(`${rate} must be a probability between 0 and 1, got ${JSON.stringify(c[rate])}.`);
+        if (
+            c[rate] !== undefined &&
+            !(typeof c[rate] === "number" && (c[rate] as number) >= 0 && (c[rate] as number) <= 1)
+        ) {
+            throw new FaultConfigError(
+                `${rate} must be a probability between 0 and 1, got ${JSON.stringify(c[rate])}.`,
+            );
         }
     }
     if (c.seed !== undefined && !Number.isInteger(c.seed)) {
         throw new FaultConfigError(`seed must be an integer, got ${JSON.stringify(c.seed)}.`);
     }
     if (c.includeIdentity !== undefined && typeof c.includeIdentity !== "boolean") {
-        throw new FaultConfigError(`includeIdentity must be true or false, got ${JSON.stringify(c.includeIdentity)}.`);
+        throw new FaultConfigError(
+            `includeIdentity must be true or false, got ${JSON.stringify(c.includeIdentity)}.`,
+        );
     }
     if (c.failNth !== undefined) {
-        if (!Array.isArray(c.failNth)) throw new FaultConfigError("failNth must be an array of rules.");
+        if (!Array.isArray(c.failNth))
+            throw new FaultConfigError("failNth must be an array of rules.");
         c.failNth.forEach((rule, i) => validateRule(rule, `failNth[${i}]`));
     }
     return c as FaultConfig;
 }
 
 function validateRule(rule: unknown, at: string): void {
-    if (typeof rule !== "object" || rule === null) throw new FaultConfigError(`${at} must be an object.`);
+    if (typeof rule !== "object" || rule === null)
+        throw new FaultConfigError(`${at} must be an object.`);
     const r = rule as Record<string, unknown>;
     if (typeof r.pathPattern !== "string") {
         throw new FaultConfigError(`${at}.pathPattern must be a regular expression as a string.`);
@@ -167,15 +191,28 @@ function validateRule(rule: unknown, at: string): void {
     try {
         new RegExp(r.pathPattern);
     } catch (err) {
-        throw new FaultConfigError(`${at}.pathPattern is not a valid regular expression: ${(err as Error).message}`);
+        throw new FaultConfigError(
+            `${at}.pathPattern is not a valid regular expression: ${(err as Error).message}`,
+        );
     }
     if (!Number.isInteger(r.n) || (r.n as number) < 1) {
-        throw new FaultConfigError(`${at}.n must be an integer of 1 or more (the first call is 1).`);
+        throw new FaultConfigError(
+            `${at}.n must be an integer of 1 or more (the first call is 1).`,
+        );
     }
-    if (!Number.isInteger(r.status) || !((r.status as number) === 0 || ((r.status as number) >= 400 && (r.status as number) <= 599))) {
-        throw new FaultConfigError(`${at}.status must be an HTTP error status (400-599), or 0 to reset the connection.`);
+    if (
+        !Number.isInteger(r.status) ||
+        !(
+            (r.status as number) === 0 ||
+            ((r.status as number) >= 400 && (r.status as number) <= 599)
+        )
+    ) {
+        throw new FaultConfigError(
+            `${at}.status must be an HTTP error status (400-599), or 0 to reset the connection.`,
+        );
     }
-    if (r.method !== undefined && typeof r.method !== "string") throw new FaultConfigError(`${at}.method must be a string.`);
+    if (r.method !== undefined && typeof r.method !== "string")
+        throw new FaultConfigError(`${at}.method must be a string.`);
     if (r.times !== undefined && (!Number.isInteger(r.times) || (r.times as number) < 1)) {
         throw new FaultConfigError(`${at}.times must be an integer of 1 or more.`);
     }
@@ -183,7 +220,9 @@ function validateRule(rule: unknown, at: string): void {
 
 function nonNegative(c: Record<string, unknown>, key: string): void {
     if (c[key] !== undefined && !(typeof c[key] === "number" && (c[key] as number) >= 0)) {
-        throw new FaultConfigError(`${key} must be a number of 0 or more, got ${JSON.stringify(c[key])}.`);
+        throw new FaultConfigError(
+            `${key} must be a number of 0 or more, got ${JSON.stringify(c[key])}.`,
+        );
     }
 }
 

@@ -6,7 +6,12 @@
  */
 import { randomUUID } from "crypto";
 import type { AppRegistration, TenantState } from "./model";
-import { GraphHttpError, type GraphRequestContext, type GraphResponse, type GraphRoute } from "./contracts";
+import {
+    GraphHttpError,
+    type GraphRequestContext,
+    type GraphResponse,
+    type GraphRoute,
+} from "./contracts";
 import type { FaultDecision, Faults } from "./faults";
 import { RequestLog } from "./request-log";
 import type { Throttler } from "./throttling";
@@ -40,7 +45,8 @@ export interface GraphCall {
     clientRequestId: string;
 }
 
-export const GRAPH_JSON = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
+export const GRAPH_JSON =
+    "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
 
 /** At most this many requests in one `$batch`, as Graph allows. */
 export const MAX_BATCH_REQUESTS = 20;
@@ -88,14 +94,26 @@ export function faultAnswer(
     clientRequestId: string,
 ): GraphResponse {
     const codes: Record<number, [string, string]> = {
-        429: ["TooManyRequests", "Too many requests (injected fault). Retry after the Retry-After interval."],
+        429: [
+            "TooManyRequests",
+            "Too many requests (injected fault). Retry after the Retry-After interval.",
+        ],
         500: ["InternalServerError", "An internal server error occurred (injected fault)."],
-        503: ["ServiceNotAvailable", "The service is temporarily unavailable (injected fault). Retry later."],
+        503: [
+            "ServiceNotAvailable",
+            "The service is temporarily unavailable (injected fault). Retry later.",
+        ],
         504: ["GatewayTimeout", "The gateway timed out (injected fault). Retry later."],
     };
-    const [code, message] = codes[decision.status] ?? ["InjectedFault", `Injected fault with status ${decision.status}.`];
+    const [code, message] = codes[decision.status] ?? [
+        "InjectedFault",
+        `Injected fault with status ${decision.status}.`,
+    ];
     const headers: Record<string, string> = {};
-    if ((decision.status === 429 || decision.status === 503) && decision.retryAfterSeconds !== undefined) {
+    if (
+        (decision.status === 429 || decision.status === 503) &&
+        decision.retryAfterSeconds !== undefined
+    ) {
         headers["Retry-After"] = String(decision.retryAfterSeconds);
     }
     return graphError(decision.status, code, message, requestId, clientRequestId, headers);
@@ -131,8 +149,13 @@ export class GraphEngine {
 
         // 1. Faults (batch items: a reset cannot hit one item, so it becomes a 503).
         if (applyFaults) {
-            const decision = this.host.faults.decide(call.method, `/${call.version}${call.rawPath}`, false);
-            if (decision.kind === "status") return faultAnswer(decision, requestId, clientRequestId);
+            const decision = this.host.faults.decide(
+                call.method,
+                `/${call.version}${call.rawPath}`,
+                false,
+            );
+            if (decision.kind === "status")
+                return faultAnswer(decision, requestId, clientRequestId);
         }
 
         // 2. Route.
@@ -140,11 +163,23 @@ export class GraphEngine {
         try {
             segments = call.rawPath.replace(/^\//, "").split("/").map(decodeURIComponent);
         } catch {
-            return graphError(400, "BadRequest", `The path '${call.rawPath}' is not validly URL-encoded.`, requestId, clientRequestId);
+            return graphError(
+                400,
+                "BadRequest",
+                `The path '${call.rawPath}' is not validly URL-encoded.`,
+                requestId,
+                clientRequestId,
+            );
         }
         const match = this.match(call.method, call.version, segments);
         if (match === "method") {
-            return graphError(405, "BadRequest", "Specified HTTP method is not allowed for the request target.", requestId, clientRequestId);
+            return graphError(
+                405,
+                "BadRequest",
+                "Specified HTTP method is not allowed for the request target.",
+                requestId,
+                clientRequestId,
+            );
         }
         if (!match) {
             return graphError(
@@ -160,9 +195,16 @@ export class GraphEngine {
         // 3. Permission: one of anyOf, and all of allOf.
         const missing = missingPermissions(route, call.roles);
         if (missing) {
-            return graphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.", requestId, clientRequestId, {
-                "x-local-tenant-required-permissions": missing,
-            });
+            return graphError(
+                403,
+                "Authorization_RequestDenied",
+                "Insufficient privileges to complete the operation.",
+                requestId,
+                clientRequestId,
+                {
+                    "x-local-tenant-required-permissions": missing,
+                },
+            );
         }
 
         // 4. Throttling, counted for the calling app (and the mailbox for Outlook).
@@ -171,7 +213,10 @@ export class GraphEngine {
         let mailbox: string | undefined;
         if (route.bucket === "outlook") {
             try {
-                mailbox = normaliseMailbox(state, route.mailboxOf ? route.mailboxOf(ctx) : (segments[1] ?? ""));
+                mailbox = normaliseMailbox(
+                    state,
+                    route.mailboxOf ? route.mailboxOf(ctx) : (segments[1] ?? ""),
+                );
             } catch (err) {
                 return this.handlerError(err, call);
             }
@@ -183,15 +228,25 @@ export class GraphEngine {
         });
         if (!admission.admitted) {
             const headers: Record<string, string> = {};
-            if (admission.retryAfterSeconds !== undefined) headers["Retry-After"] = String(admission.retryAfterSeconds);
-            return graphError(429, admission.code, admission.message, requestId, clientRequestId, headers);
+            if (admission.retryAfterSeconds !== undefined)
+                headers["Retry-After"] = String(admission.retryAfterSeconds);
+            return graphError(
+                429,
+                admission.code,
+                admission.message,
+                requestId,
+                clientRequestId,
+                headers,
+            );
         }
 
         // 5. Handler. A successful write marks the state for saving.
         try {
             const response = await route.handler(ctx);
             if (response.status === 303) {
-                throw new Error("a route answered 303, which the Graph SDK's redirect handler loops on");
+                throw new Error(
+                    "a route answered 303, which the Graph SDK's redirect handler loops on",
+                );
             }
             if (call.method !== "GET" && response.status < 400) this.host.changed();
             return response;
@@ -209,33 +264,54 @@ export class GraphEngine {
      */
     async batch(call: GraphCall): Promise<GraphResponse> {
         const { requestId, clientRequestId } = call;
-        const bad = (message: string) => graphError(400, "BadRequest", message, requestId, clientRequestId);
+        const bad = (message: string) =>
+            graphError(400, "BadRequest", message, requestId, clientRequestId);
 
         // 1. The batch as a whole: shape, size, ids, dependencies.
         const body = call.body as { requests?: unknown } | undefined;
         if (!body || typeof body !== "object" || !Array.isArray(body.requests)) {
-            return bad("Invalid batch payload format: expected a JSON object with a 'requests' array.");
+            return bad(
+                "Invalid batch payload format: expected a JSON object with a 'requests' array.",
+            );
         }
         const items = body.requests as Array<Record<string, unknown>>;
         if (items.length === 0) return bad("Invalid batch payload format: 'requests' is empty.");
         if (items.length > MAX_BATCH_REQUESTS) {
-            return bad(`Maximum number of requests allowed in a batch is ${MAX_BATCH_REQUESTS}; this batch has ${items.length}. Split it.`);
+            return bad(
+                `Maximum number of requests allowed in a batch is ${MAX_BATCH_REQUESTS}; this batch has ${items.length}. Split it.`,
+            );
         }
         const ids = new Set<string>();
         for (const [i, item] of items.entries()) {
-            if (!item || typeof item !== "object") return bad(`Batch request ${i} is not an object.`);
-            if (typeof item.id !== "string" || item.id === "") return bad(`Batch request ${i} has no 'id' (a string).`);
-            if (ids.has(item.id)) return bad(`Batch request id '${item.id}' is used twice; ids must be unique.`);
+            if (!item || typeof item !== "object")
+                return bad(`Batch request ${i} is not an object.`);
+            if (typeof item.id !== "string" || item.id === "")
+                return bad(`Batch request ${i} has no 'id' (a string).`);
+            if (ids.has(item.id))
+                return bad(`Batch request id '${item.id}' is used twice; ids must be unique.`);
             ids.add(item.id);
-            if (typeof item.method !== "string") return bad(`Batch request '${item.id}' has no 'method'.`);
-            if (typeof item.url !== "string") return bad(`Batch request '${item.id}' has no 'url'.`);
-            if (item.dependsOn !== undefined && !(Array.isArray(item.dependsOn) && item.dependsOn.every((d) => typeof d === "string"))) {
-                return bad(`Batch request '${item.id}' has a 'dependsOn' that is not an array of ids.`);
+            if (typeof item.method !== "string")
+                return bad(`Batch request '${item.id}' has no 'method'.`);
+            if (typeof item.url !== "string")
+                return bad(`Batch request '${item.id}' has no 'url'.`);
+            if (
+                item.dependsOn !== undefined &&
+                !(
+                    Array.isArray(item.dependsOn) &&
+                    item.dependsOn.every((d) => typeof d === "string")
+                )
+            ) {
+                return bad(
+                    `Batch request '${item.id}' has a 'dependsOn' that is not an array of ids.`,
+                );
             }
         }
         for (const item of items) {
             for (const dep of (item.dependsOn as string[] | undefined) ?? []) {
-                if (!ids.has(dep)) return bad(`Batch request '${String(item.id)}' depends on '${dep}', which is not in the batch.`);
+                if (!ids.has(dep))
+                    return bad(
+                        `Batch request '${String(item.id)}' depends on '${dep}', which is not in the batch.`,
+                    );
             }
         }
         if (hasCycle(items)) return bad("The dependsOn references of this batch form a cycle.");
@@ -246,7 +322,9 @@ export class GraphEngine {
             const id = item.id as string;
             let promise = results.get(id);
             if (!promise) {
-                const deps = ((item.dependsOn as string[] | undefined) ?? []).map((d) => run(items.find((x) => x.id === d)!));
+                const deps = ((item.dependsOn as string[] | undefined) ?? []).map((d) =>
+                    run(items.find((x) => x.id === d)!),
+                );
                 promise = Promise.all(deps).then((done) => this.batchItem(call, item, done));
                 results.set(id, promise);
             }
@@ -273,7 +351,13 @@ export class GraphEngine {
             // A failed dependency fails its dependents without running them.
             const failed = dependencies.find((d) => (d.status as number) >= 400);
             if (failed) {
-                return graphError(424, "FailedDependency", `The request depends on request '${String(failed.id)}', which failed with status ${String(failed.status)}.`, requestId, clientRequestId);
+                return graphError(
+                    424,
+                    "FailedDependency",
+                    `The request depends on request '${String(failed.id)}', which failed with status ${String(failed.status)}.`,
+                    requestId,
+                    clientRequestId,
+                );
             }
             // Item URLs are relative to the batch's version: a version prefix or an absolute URL is refused.
             if (/^[a-z]+:\/\//i.test(url) || /^\/?(v1\.0|beta)(\/|$)/i.test(url)) {
@@ -288,14 +372,26 @@ export class GraphEngine {
             const [pathPart, queryPart = ""] = url.split("?", 2);
             const rawPath = pathPart.startsWith("/") ? pathPart : `/${pathPart}`;
             if (rawPath.toLowerCase() === "/$batch") {
-                return graphError(400, "BadRequest", "A $batch cannot contain another $batch.", requestId, clientRequestId);
+                return graphError(
+                    400,
+                    "BadRequest",
+                    "A $batch cannot contain another $batch.",
+                    requestId,
+                    clientRequestId,
+                );
             }
             let body = item.body;
             if (typeof body === "string" && (itemHeaders["content-type"] ?? "").includes("json")) {
                 try {
                     body = JSON.parse(body);
                 } catch {
-                    return graphError(400, "BadRequest", `The body of batch request '${id}' is not valid JSON.`, requestId, clientRequestId);
+                    return graphError(
+                        400,
+                        "BadRequest",
+                        `The body of batch request '${id}' is not valid JSON.`,
+                        requestId,
+                        clientRequestId,
+                    );
                 }
             }
             return this.execute(
@@ -366,7 +462,12 @@ export class GraphEngine {
         return pathMatched ? "method" : undefined;
     }
 
-    private context(call: GraphCall, segments: string[], params: Record<string, string>, state: TenantState): GraphRequestContext {
+    private context(
+        call: GraphCall,
+        segments: string[],
+        params: Record<string, string>,
+        state: TenantState,
+    ): GraphRequestContext {
         const host = this.host;
         return {
             state,
@@ -386,12 +487,27 @@ export class GraphEngine {
 
     private handlerError(err: unknown, call: GraphCall): GraphResponse {
         if (err instanceof GraphHttpError) {
-            return graphError(err.status, err.code, err.message, call.requestId, call.clientRequestId, err.headers);
+            return graphError(
+                err.status,
+                err.code,
+                err.message,
+                call.requestId,
+                call.clientRequestId,
+                err.headers,
+            );
         }
         // A bug in a route: answer 500 as Graph would, and say where on stderr.
         const message = err instanceof Error ? err.message : String(err);
-        process.stderr.write(`local tenant: ${call.method} /${call.version}${call.rawPath} failed: ${err instanceof Error ? err.stack : message}\n`);
-        return graphError(500, "InternalServerError", `The local tenant failed to handle the request: ${message}`, call.requestId, call.clientRequestId);
+        process.stderr.write(
+            `local tenant: ${call.method} /${call.version}${call.rawPath} failed: ${err instanceof Error ? err.stack : message}\n`,
+        );
+        return graphError(
+            500,
+            "InternalServerError",
+            `The local tenant failed to handle the request: ${message}`,
+            call.requestId,
+            call.clientRequestId,
+        );
     }
 }
 
@@ -431,7 +547,9 @@ function lowerCaseHeaders(headers: unknown): Record<string, string> {
 }
 
 function hasCycle(items: Array<Record<string, unknown>>): boolean {
-    const deps = new Map(items.map((i) => [i.id as string, (i.dependsOn as string[] | undefined) ?? []]));
+    const deps = new Map(
+        items.map((i) => [i.id as string, (i.dependsOn as string[] | undefined) ?? []]),
+    );
     const state = new Map<string, "visiting" | "done">();
     const visit = (id: string): boolean => {
         if (state.get(id) === "done") return false;

@@ -112,7 +112,11 @@ export class Identity {
             status: 200,
             body: {
                 token_endpoint: `${root}/oauth2/v2.0/token`,
-                token_endpoint_auth_methods_supported: ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+                token_endpoint_auth_methods_supported: [
+                    "client_secret_post",
+                    "private_key_jwt",
+                    "client_secret_basic",
+                ],
                 jwks_uri: `${root}/discovery/v2.0/keys`,
                 response_modes_supported: ["query", "fragment", "form_post"],
                 subject_types_supported: ["pairwise"],
@@ -144,7 +148,12 @@ export class Identity {
      * @param form The decoded form body.
      * @param tokenEndpoint This endpoint's absolute URL (the audience of client assertions).
      */
-    token(state: TenantState, tenant: string, form: URLSearchParams, tokenEndpoint: string): IdentityResponse {
+    token(
+        state: TenantState,
+        tenant: string,
+        form: URLSearchParams,
+        tokenEndpoint: string,
+    ): IdentityResponse {
         // 1. The tenant and the grant.
         if (!tenantMatches(state, tenant)) return tenantNotFound(tenant);
         const grantType = form.get("grant_type");
@@ -160,7 +169,12 @@ export class Identity {
         // 2. The client.
         const clientId = form.get("client_id");
         if (!clientId) {
-            return aadError(400, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'.");
+            return aadError(
+                400,
+                "invalid_request",
+                900144,
+                "The request body must contain the following parameter: 'client_id'.",
+            );
         }
         const app = state.apps.find((a) => a.clientId.toLowerCase() === clientId.toLowerCase());
         if (!app) {
@@ -218,7 +232,11 @@ export class Identity {
     issue(state: TenantState, app: AppRegistration, audience: string): string {
         const now = Math.floor(this.now() / 1000);
         const roles =
-            audience === GRAPH_AUDIENCE ? [...app.graphRoles] : app.exchangeManageAsApp ? [EXCHANGE_APP_ROLE] : [];
+            audience === GRAPH_AUDIENCE
+                ? [...app.graphRoles]
+                : app.exchangeManageAsApp
+                  ? [EXCHANGE_APP_ROLE]
+                  : [];
         const claims: AccessTokenClaims = {
             aud: audience,
             iss: `https://sts.windows.net/${state.tenant.id}/`,
@@ -237,7 +255,10 @@ export class Identity {
         };
         const header = b64json({ typ: "JWT", alg: "HS256", kid: "local-tenant" });
         const payload = b64json(claims);
-        const signature = crypto.createHmac("sha256", this.key).update(`${header}.${payload}`).digest("base64url");
+        const signature = crypto
+            .createHmac("sha256", this.key)
+            .update(`${header}.${payload}`)
+            .digest("base64url");
         return `${header}.${payload}.${signature}`;
     }
 
@@ -259,21 +280,30 @@ export class Identity {
             this.verified.set(token, claims);
         }
         const now = this.now() / 1000;
-        if (claims.exp <= now) return { problem: "Lifetime validation failed, the token is expired." };
-        if (claims.nbf > now + 300) return { problem: "Lifetime validation failed, the token is not yet valid." };
+        if (claims.exp <= now)
+            return { problem: "Lifetime validation failed, the token is expired." };
+        if (claims.nbf > now + 300)
+            return { problem: "Lifetime validation failed, the token is not yet valid." };
         if (claims.aud !== audience) return { problem: "Invalid audience." };
-        if (claims.tid !== tenantId) return { problem: "Invalid tenant: the token was issued for another tenant." };
+        if (claims.tid !== tenantId)
+            return { problem: "Invalid tenant: the token was issued for another tenant." };
         return { claims };
     }
 
     private checkSignature(token: string): AccessTokenClaims | undefined {
         const parts = token.split(".");
         if (parts.length !== 3) return undefined;
-        const expected = crypto.createHmac("sha256", this.key).update(`${parts[0]}.${parts[1]}`).digest();
+        const expected = crypto
+            .createHmac("sha256", this.key)
+            .update(`${parts[0]}.${parts[1]}`)
+            .digest();
         const given = Buffer.from(parts[2], "base64url");
-        if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) return undefined;
+        if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected))
+            return undefined;
         try {
-            return JSON.parse(Buffer.from(parts[1], "base64url").toString("utf8")) as AccessTokenClaims;
+            return JSON.parse(
+                Buffer.from(parts[1], "base64url").toString("utf8"),
+            ) as AccessTokenClaims;
         } catch {
             return undefined;
         }
@@ -299,7 +329,12 @@ export class Identity {
         }
         if (assertion !== null) {
             if (form.get("client_assertion_type") !== ASSERTION_TYPE) {
-                return aadError(400, "invalid_request", 50027, `client_assertion_type must be '${ASSERTION_TYPE}'.`);
+                return aadError(
+                    400,
+                    "invalid_request",
+                    50027,
+                    `client_assertion_type must be '${ASSERTION_TYPE}'.`,
+                );
             }
             return this.checkAssertion(app, assertion, tokenEndpoint);
         }
@@ -311,7 +346,11 @@ export class Identity {
         );
     }
 
-    private checkAssertion(app: AppRegistration, assertion: string, tokenEndpoint: string): IdentityResponse | undefined {
+    private checkAssertion(
+        app: AppRegistration,
+        assertion: string,
+        tokenEndpoint: string,
+    ): IdentityResponse | undefined {
         // 1. Read the JWT.
         const parts = assertion.split(".");
         let header: Record<string, unknown>;
@@ -325,8 +364,17 @@ export class Identity {
         }
         const now = this.now() / 1000;
         const exp = Number(claims.exp);
-        if (!Number.isFinite(exp) || exp <= now || (claims.nbf !== undefined && Number(claims.nbf) > now + 300)) {
-            return aadError(400, "invalid_client", 700024, "Client assertion is not within its valid time range.");
+        if (
+            !Number.isFinite(exp) ||
+            exp <= now ||
+            (claims.nbf !== undefined && Number(claims.nbf) > now + 300)
+        ) {
+            return aadError(
+                400,
+                "invalid_client",
+                700024,
+                "Client assertion is not within its valid time range.",
+            );
         }
 
         // 2. A certificate-signed assertion names its certificate by thumbprint.
@@ -337,7 +385,10 @@ export class Identity {
         // 3. Otherwise it must come from a federated identity the app trusts.
         const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
         const match = (app.federatedIdentityCredentials ?? []).find(
-            (f) => f.issuer === claims.iss && f.subject === claims.sub && f.audiences.some((a) => audiences.includes(a)),
+            (f) =>
+                f.issuer === claims.iss &&
+                f.subject === claims.sub &&
+                f.audiences.some((a) => audiences.includes(a)),
         );
         if (!match) {
             return aadError(
@@ -366,13 +417,22 @@ export class Identity {
             );
         }
         if (claims.aud !== tokenEndpoint) {
-            return aadError(401, "invalid_client", 700212, `No matching federated identity record found for presented assertion audience '${String(claims.aud)}'.`);
+            return aadError(
+                401,
+                "invalid_client",
+                700212,
+                `No matching federated identity record found for presented assertion audience '${String(claims.aud)}'.`,
+            );
         }
         const certificate = (app.certificates ?? [])
             .map((c) => new crypto.X509Certificate(c.certificatePem))
             .find((cert) => {
-                const sha1 = Buffer.from(cert.fingerprint.replace(/:/g, ""), "hex").toString("base64url");
-                const sha256 = Buffer.from(cert.fingerprint256.replace(/:/g, ""), "hex").toString("base64url");
+                const sha1 = Buffer.from(cert.fingerprint.replace(/:/g, ""), "hex").toString(
+                    "base64url",
+                );
+                const sha256 = Buffer.from(cert.fingerprint256.replace(/:/g, ""), "hex").toString(
+                    "base64url",
+                );
                 return header.x5t === sha1 || header["x5t#S256"] === sha256;
             });
         if (!certificate) {
@@ -393,12 +453,21 @@ export class Identity {
                   ? crypto.verify(
                         "sha256",
                         data,
-                        { key: certificate.publicKey, padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 },
+                        {
+                            key: certificate.publicKey,
+                            padding: crypto.constants.RSA_PKCS1_PSS_PADDING,
+                            saltLength: 32,
+                        },
                         signature,
                     )
                   : false;
         if (!ok) {
-            return aadError(401, "invalid_client", 700027, "Client assertion failed signature validation.");
+            return aadError(
+                401,
+                "invalid_client",
+                700027,
+                "Client assertion failed signature validation.",
+            );
         }
         return undefined;
     }
@@ -413,7 +482,12 @@ function tenantNotFound(tenant: string): IdentityResponse {
     );
 }
 
-function aadError(status: number, error: string, code: number, description: string): IdentityResponse {
+function aadError(
+    status: number,
+    error: string,
+    code: number,
+    description: string,
+): IdentityResponse {
     const traceId = crypto.randomUUID();
     const correlationId = crypto.randomUUID();
     const timestamp = new Date().toISOString().replace("T", " ").replace("Z", "Z");

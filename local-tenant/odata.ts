@@ -41,7 +41,8 @@ export function collection(
     }
 
     // 2. Page: $top is the page size, $skiptoken the offset of this page.
-    const pageSize = parseTop(queryOption(ctx.query, "top"), maxPageSize) ?? options.defaultPageSize ?? 100;
+    const pageSize =
+        parseTop(queryOption(ctx.query, "top"), maxPageSize) ?? options.defaultPageSize ?? 100;
     const offset = parseSkipToken(queryOption(ctx.query, "skiptoken"));
     const page = rows.slice(offset, offset + pageSize);
 
@@ -66,7 +67,11 @@ export function collection(
  * @param context The `@odata.context` fragment after `$metadata#` (default: the collection
  *   path this entity sits in, followed by `/$entity`).
  */
-export function entity(ctx: GraphRequestContext, obj: GraphObject, context?: string): GraphResponse {
+export function entity(
+    ctx: GraphRequestContext,
+    obj: GraphObject,
+    context?: string,
+): GraphResponse {
     const select = parseSelect(queryOption(ctx.query, "select"));
     const fragment = context ?? `${defaultContext(ctx.path.replace(/\/[^/]*$/, ""))}/$entity`;
     return {
@@ -92,7 +97,9 @@ function parseTop(text: string | undefined, max: number): number | undefined {
     if (text === undefined) return undefined;
     const n = Number(text);
     if (!Number.isInteger(n) || n < 1 || n > max) {
-        throw badRequest(`Invalid page size specified: '${text}'. Must be between 1 and ${max} inclusive.`);
+        throw badRequest(
+            `Invalid page size specified: '${text}'. Must be between 1 and ${max} inclusive.`,
+        );
     }
     return n;
 }
@@ -100,7 +107,9 @@ function parseTop(text: string | undefined, max: number): number | undefined {
 function parseSkipToken(text: string | undefined): number {
     if (text === undefined) return 0;
     try {
-        const decoded = JSON.parse(Buffer.from(text, "base64url").toString("utf8")) as { o?: unknown };
+        const decoded = JSON.parse(Buffer.from(text, "base64url").toString("utf8")) as {
+            o?: unknown;
+        };
         if (Number.isInteger(decoded.o) && (decoded.o as number) >= 0) return decoded.o as number;
     } catch {
         // fall through to the error below
@@ -131,7 +140,11 @@ function defaultContext(path: string): string {
     return path.replace(/^\//, "");
 }
 
-function contextUrl(ctx: GraphRequestContext, fragment: string, select: string[] | undefined): string {
+function contextUrl(
+    ctx: GraphRequestContext,
+    fragment: string,
+    select: string[] | undefined,
+): string {
     const selected = select ? `(${select.join(",")})` : "";
     if (selected && fragment.endsWith("/$entity")) {
         return `${ctx.baseUrl}/$metadata#${fragment.slice(0, -"/$entity".length)}${selected}/$entity`;
@@ -165,7 +178,9 @@ function compileOrderBy(text: string): (a: GraphObject, b: GraphObject) => numbe
     const keys = text.split(",").map((part) => {
         const [path, direction = "asc", extra] = part.trim().split(/\s+/);
         if (!path || extra !== undefined || !/^(asc|desc)$/i.test(direction)) {
-            throw badRequest(`Invalid $orderby clause '${part.trim()}': expected 'property [asc|desc]'.`);
+            throw badRequest(
+                `Invalid $orderby clause '${part.trim()}': expected 'property [asc|desc]'.`,
+            );
         }
         return { path: path.split("/"), sign: direction.toLowerCase() === "desc" ? -1 : 1 };
     });
@@ -302,7 +317,9 @@ class FilterParser {
     private expectPunct(p: string): void {
         const t = this.peek();
         if (t?.kind !== "punct" || t.text !== p) {
-            throw this.error(t ? `expected '${p}' but found '${t.text}'` : `expected '${p}' at the end`);
+            throw this.error(
+                t ? `expected '${p}' but found '${t.text}'` : `expected '${p}' at the end`,
+            );
         }
         this.pos++;
     }
@@ -435,7 +452,9 @@ class FilterParser {
         const name = fn.text.toLowerCase();
         if (name !== "startswith" && name !== "endswith") {
             this.pos--;
-            throw this.error(`function '${fn.text}' is not supported by the local tenant (startswith, endswith)`);
+            throw this.error(
+                `function '${fn.text}' is not supported by the local tenant (startswith, endswith)`,
+            );
         }
         this.expectPunct("(");
         const subject = this.orExpr();
@@ -496,7 +515,8 @@ function wordLiteral(word: string): Value {
 function resolvePath(value: Value, segments: string[]): Value {
     let current = value;
     for (const segment of segments) {
-        if (current === null || typeof current !== "object" || Array.isArray(current)) return undefined;
+        if (current === null || typeof current !== "object" || Array.isArray(current))
+            return undefined;
         const record = current as Record<string, Value>;
         if (segment in record) {
             current = record[segment];
@@ -550,6 +570,7 @@ function compareValues(left: Value, right: Value): number {
         const [l, r] = [left.toLowerCase(), right.toLowerCase()];
         return l < r ? -1 : l > r ? 1 : 0;
     }
-    if (typeof left === "boolean" && typeof right === "boolean") return Number(left) - Number(right);
+    if (typeof left === "boolean" && typeof right === "boolean")
+        return Number(left) - Number(right);
     return String(left).localeCompare(String(right));
 }

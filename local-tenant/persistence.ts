@@ -59,7 +59,9 @@ export class StateStore {
                 await fs.promises.writeFile(tmp, text, { mode: 0o600 });
                 await fs.promises.rename(tmp, this.file);
             } catch (err) {
-                this.failure = new Error(`Could not save the local tenant state to ${this.file}: ${(err as Error).message}`);
+                this.failure = new Error(
+                    `Could not save the local tenant state to ${this.file}: ${(err as Error).message}`,
+                );
                 process.stderr.write(`${this.failure.message}\n`);
             }
         });

@@ -20,13 +20,16 @@ export const SCENARIO_DIR = path.join(__dirname, "scenarios");
  *   anything with a path separator or a `.json` ending is a file path (relative to the cwd).
  */
 export function resolveScenarioPath(nameOrPath: string): string {
-    const isPath = nameOrPath.includes("/") || nameOrPath.includes("\\") || nameOrPath.endsWith(".json");
+    const isPath =
+        nameOrPath.includes("/") || nameOrPath.includes("\\") || nameOrPath.endsWith(".json");
     const file = isPath ? path.resolve(nameOrPath) : path.join(SCENARIO_DIR, `${nameOrPath}.json`);
     if (fs.existsSync(file)) {
         return file;
     }
     if (isPath) {
-        throw new ScenarioError(`Scenario file ${file} does not exist. Pass an existing JSON file.`);
+        throw new ScenarioError(
+            `Scenario file ${file} does not exist. Pass an existing JSON file.`,
+        );
     }
     const known = listScenarios();
     throw new ScenarioError(
@@ -69,7 +72,9 @@ export function parseScenario(text: string, source: string): TenantState {
     try {
         value = JSON.parse(text);
     } catch (err) {
-        throw new ScenarioError(`Scenario ${source} is not valid JSON: ${describeJsonError(text, err as Error)}`);
+        throw new ScenarioError(
+            `Scenario ${source} is not valid JSON: ${describeJsonError(text, err as Error)}`,
+        );
     }
     return validateScenario(value, source);
 }
@@ -92,7 +97,9 @@ export function validateScenario(value: unknown, source: string): TenantState {
         if (errors.length > 20) {
             shown.push(`  - ... and ${errors.length - 20} more`);
         }
-        throw new ScenarioError(`Scenario ${source} does not match the tenant model:\n${shown.join("\n")}`);
+        throw new ScenarioError(
+            `Scenario ${source} does not match the tenant model:\n${shown.join("\n")}`,
+        );
     }
     return value as TenantState;
 }
@@ -242,7 +249,9 @@ const mailMessage = object({
 const mailbox = object({
     alias: req(str),
     primarySmtpAddress: req(str),
-    recipientTypeDetails: req(oneOf("UserMailbox", "SharedMailbox", "RoomMailbox", "EquipmentMailbox")),
+    recipientTypeDetails: req(
+        oneOf("UserMailbox", "SharedMailbox", "RoomMailbox", "EquipmentMailbox"),
+    ),
     forwardingSmtpAddress: req(nullable(str)),
     forwardingAddress: req(nullable(str)),
     deliverToMailboxAndForward: req(bool),
@@ -267,7 +276,9 @@ const mailbox = object({
         ),
     ),
     recipientPermissions: req(
-        arrayOf(object({ trustee: req(str), accessRights: req(arrayOf(str)), isInherited: req(bool) })),
+        arrayOf(
+            object({ trustee: req(str), accessRights: req(arrayOf(str)), isInherited: req(bool) }),
+        ),
     ),
     folderPermissions: req(
         arrayOf(object({ folder: req(str), user: req(str), accessRights: req(arrayOf(str)) })),
@@ -345,7 +356,9 @@ const tenantStateSchema: Check = object({
             authenticationStrengthPolicies: opt(arrayOf(anyObject)),
         }),
     ),
-    auditLogs: req(object({ signIns: req(arrayOf(anyObject)), directoryAudits: req(arrayOf(anyObject)) })),
+    auditLogs: req(
+        object({ signIns: req(arrayOf(anyObject)), directoryAudits: req(arrayOf(anyObject)) }),
+    ),
     exchange: req(
         object({
             organizationConfig: req(anyObject),

@@ -24,7 +24,13 @@ import { GRAPH_JSON, GraphEngine, faultAnswer, graphError } from "./graph-engine
 import { GRAPH_AUDIENCE, Identity, loadOrCreateSigningKey } from "./identity";
 import { StateStore } from "./persistence";
 import { RequestLog, type RequestLogEntry } from "./request-log";
-import { ScenarioError, loadScenarioFile, parseScenario, resolveScenarioPath, validateScenario } from "./scenario";
+import {
+    ScenarioError,
+    loadScenarioFile,
+    parseScenario,
+    resolveScenarioPath,
+    validateScenario,
+} from "./scenario";
 import { Throttler } from "./throttling";
 import { allRoutes } from "./graph";
 import { allCmdlets } from "./exchange";
@@ -163,7 +169,9 @@ class LocalTenantServer {
         // 1. Check the input before touching anything: the scenario must exist.
         const port = this.options.port ?? 0;
         if (!Number.isInteger(port) || port < 0 || port > 65535) {
-            throw new LocalTenantStartError(`Port ${String(port)} is not a TCP port: give 0 (any free port) or 1-65535.`);
+            throw new LocalTenantStartError(
+                `Port ${String(port)} is not a TCP port: give 0 (any free port) or 1-65535.`,
+            );
         }
         const scenarioFile = resolveScenarioPath(this.options.scenario ?? "empty");
 
@@ -200,15 +208,18 @@ class LocalTenantServer {
         );
 
         // 5. Listen on loopback only.
-        const server = https.createServer({ cert: tls.serverCertPem, key: tls.serverKeyPem }, (req, res) =>
-            this.onRequest(req, res),
+        const server = https.createServer(
+            { cert: tls.serverCertPem, key: tls.serverKeyPem },
+            (req, res) => this.onRequest(req, res),
         );
         server.keepAliveTimeout = 30_000;
         await new Promise<void>((resolve, reject) => {
             server.once("error", (err: NodeJS.ErrnoException) => {
                 reject(
                     err.code === "EADDRINUSE"
-                        ? new LocalTenantStartError(`Port ${port} on 127.0.0.1 is already in use: pick another with --port, or stop the process using it.`)
+                        ? new LocalTenantStartError(
+                              `Port ${port} on 127.0.0.1 is already in use: pick another with --port, or stop the process using it.`,
+                          )
                         : err,
                 );
             });
@@ -247,7 +258,8 @@ class LocalTenantServer {
             stateDir: this.stateDir,
             control: {
                 getState: () => this.state,
-                putState: (scenario) => this.replaceState(validateScenario(structuredClone(scenario), "putState()")),
+                putState: (scenario) =>
+                    this.replaceState(validateScenario(structuredClone(scenario), "putState()")),
                 setFaults: (faults) => void this.faults.set(faults),
                 getRequests: () => this.log.list(),
                 clearRequests: () => this.log.clear(),
@@ -319,9 +331,20 @@ class LocalTenantServer {
                 startedAt,
             };
             this.handle(incoming).catch((err: unknown) => {
-                process.stderr.write(`local tenant: unexpected failure: ${err instanceof Error ? err.stack : String(err)}\n`);
+                process.stderr.write(
+                    `local tenant: unexpected failure: ${err instanceof Error ? err.stack : String(err)}\n`,
+                );
                 if (!res.headersSent) {
-                    this.send(incoming, graphError(500, "InternalServerError", "The local tenant failed unexpectedly.", requestId, incoming.clientRequestId));
+                    this.send(
+                        incoming,
+                        graphError(
+                            500,
+                            "InternalServerError",
+                            "The local tenant failed unexpectedly.",
+                            requestId,
+                            incoming.clientRequestId,
+                        ),
+                    );
                 }
             });
         });
@@ -346,14 +369,30 @@ class LocalTenantServer {
             if (this.faults.includeIdentity && this.injectFault(incoming)) return;
             const tenant = decodeURIComponent((config ?? token)![1]);
             if (config && method === "GET") {
-                return this.sendIdentity(incoming, this.identity.openIdConfiguration(this.state, this.origin, tenant));
+                return this.sendIdentity(
+                    incoming,
+                    this.identity.openIdConfiguration(this.state, this.origin, tenant),
+                );
             }
             if (token && method === "POST") {
                 const form = new URLSearchParams(incoming.body.toString("utf8"));
                 const endpoint = `${this.origin}/${this.state.tenant.id}/oauth2/v2.0/token`;
-                return this.sendIdentity(incoming, this.identity.token(this.state, tenant, form, endpoint), form.get("client_id") ?? undefined);
+                return this.sendIdentity(
+                    incoming,
+                    this.identity.token(this.state, tenant, form, endpoint),
+                    form.get("client_id") ?? undefined,
+                );
             }
-            return this.send(incoming, graphError(405, "BadRequest", "Specified HTTP method is not allowed for the request target.", incoming.requestId, incoming.clientRequestId));
+            return this.send(
+                incoming,
+                graphError(
+                    405,
+                    "BadRequest",
+                    "Specified HTTP method is not allowed for the request target.",
+                    incoming.requestId,
+                    incoming.clientRequestId,
+                ),
+            );
         }
 
         // 3. Graph.
@@ -378,7 +417,13 @@ class LocalTenantServer {
 
         this.send(
             incoming,
-            graphError(404, "ResourceNotFound", `The local tenant serves nothing at ${method} ${rawPath}.`, incoming.requestId, incoming.clientRequestId),
+            graphError(
+                404,
+                "ResourceNotFound",
+                `The local tenant serves nothing at ${method} ${rawPath}.`,
+                incoming.requestId,
+                incoming.clientRequestId,
+            ),
         );
     }
 
@@ -395,7 +440,11 @@ class LocalTenantServer {
         return true;
     }
 
-    private async graphRequest(incoming: Incoming, version: "v1.0" | "beta", rawPath: string): Promise<void> {
+    private async graphRequest(
+        incoming: Incoming,
+        version: "v1.0" | "beta",
+        rawPath: string,
+    ): Promise<void> {
         const { requestId, clientRequestId } = incoming;
 
         // Token: present, ours, unexpired, for Graph, for this tenant, of a known app.
@@ -410,9 +459,13 @@ class LocalTenantServer {
             );
         if (!bearer) return unauthorized("Access token is empty.");
         const verified = this.identity.verify(bearer, GRAPH_AUDIENCE, this.state.tenant.id);
-        if ("problem" in verified) return unauthorized(`Access token validation failure. ${verified.problem}`);
+        if ("problem" in verified)
+            return unauthorized(`Access token validation failure. ${verified.problem}`);
         const app = this.state.apps.find((a) => a.clientId === verified.claims.appid);
-        if (!app) return unauthorized("Access token validation failure. The application is no longer registered in the tenant.");
+        if (!app)
+            return unauthorized(
+                "Access token validation failure. The application is no longer registered in the tenant.",
+            );
 
         // Body: JSON when there is one.
         let body: unknown;
@@ -420,7 +473,17 @@ class LocalTenantServer {
             try {
                 body = JSON.parse(incoming.body.toString("utf8"));
             } catch {
-                return this.send(incoming, graphError(400, "BadRequest", "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.", requestId, clientRequestId), { appId: app.clientId });
+                return this.send(
+                    incoming,
+                    graphError(
+                        400,
+                        "BadRequest",
+                        "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
+                        requestId,
+                        clientRequestId,
+                    ),
+                    { appId: app.clientId },
+                );
             }
         }
 
@@ -443,15 +506,33 @@ class LocalTenantServer {
         this.send(incoming, response, { appId: app.clientId });
     }
 
-    private sendIdentity(incoming: Incoming, answer: { status: number; body: unknown }, appId?: string): void {
-        this.send(incoming, { status: answer.status, body: answer.body, headers: { "Cache-Control": "no-store, no-cache" } }, { appId });
+    private sendIdentity(
+        incoming: Incoming,
+        answer: { status: number; body: unknown },
+        appId?: string,
+    ): void {
+        this.send(
+            incoming,
+            {
+                status: answer.status,
+                body: answer.body,
+                headers: { "Cache-Control": "no-store, no-cache" },
+            },
+            { appId },
+        );
     }
 
     private async control(incoming: Incoming): Promise<void> {
         const { req, method, rawPath, requestId, clientRequestId } = incoming;
-        const answer = (status: number, body?: unknown) => this.send(incoming, { status, body }, undefined, false);
+        const answer = (status: number, body?: unknown) =>
+            this.send(incoming, { status, body }, undefined, false);
         const refuse = (status: number, code: string, message: string) =>
-            this.send(incoming, graphError(status, code, message, requestId, clientRequestId), undefined, false);
+            this.send(
+                incoming,
+                graphError(status, code, message, requestId, clientRequestId),
+                undefined,
+                false,
+            );
 
         if (!isLoopback(req.socket.remoteAddress)) {
             return refuse(403, "Forbidden", "The control API answers loopback clients only.");
@@ -463,10 +544,16 @@ class LocalTenantServer {
                 case "GET /_local/state":
                     return answer(200, this.state);
                 case "PUT /_local/state": {
-                    this.replaceState(parseScenario(incoming.body.toString("utf8"), "PUT /_local/state"));
+                    this.replaceState(
+                        parseScenario(incoming.body.toString("utf8"), "PUT /_local/state"),
+                    );
                     await this.store.flush();
                     const app = this.state.apps[0];
-                    return answer(200, { tenantId: this.state.tenant.id, clientId: app.clientId, clientSecret: app.clientSecret });
+                    return answer(200, {
+                        tenantId: this.state.tenant.id,
+                        clientId: app.clientId,
+                        clientSecret: app.clientSecret,
+                    });
                 }
                 case "GET /_local/faults":
                     return answer(200, this.faults.current);
@@ -479,7 +566,12 @@ class LocalTenantServer {
                     return answer(204);
                 case "PUT /_local/throttling": {
                     const enabled = (readJson() as { enabled?: unknown }).enabled;
-                    if (typeof enabled !== "boolean") return refuse(400, "BadRequest", 'Send {"enabled": true} or {"enabled": false}.');
+                    if (typeof enabled !== "boolean")
+                        return refuse(
+                            400,
+                            "BadRequest",
+                            'Send {"enabled": true} or {"enabled": false}.',
+                        );
                     this.throttler.enabled = enabled;
                     return answer(200, { enabled });
                 }
@@ -491,8 +583,10 @@ class LocalTenantServer {
                     );
             }
         } catch (err) {
-            if (err instanceof ScenarioError || err instanceof FaultConfigError) return refuse(400, "BadRequest", err.message);
-            if (err instanceof SyntaxError) return refuse(400, "BadRequest", `The body is not valid JSON: ${err.message}`);
+            if (err instanceof ScenarioError || err instanceof FaultConfigError)
+                return refuse(400, "BadRequest", err.message);
+            if (err instanceof SyntaxError)
+                return refuse(400, "BadRequest", `The body is not valid JSON: ${err.message}`);
             throw err;
         }
     }
@@ -510,17 +604,23 @@ class LocalTenantServer {
             "client-request-id": incoming.clientRequestId,
             ...(response.headers ?? {}),
         };
-        let payload: string | undefined;
+        let payload: Buffer | undefined;
         if (response.body !== undefined && response.status !== 204) {
-            payload = JSON.stringify(response.body);
+            payload = Buffer.from(JSON.stringify(response.body), "utf8");
             headers["Content-Type"] ??= GRAPH_JSON;
         }
+        // An explicit length lets headers and body leave in one TLS write (no chunked encoding).
+        headers["Content-Length"] = String(payload?.length ?? 0);
         res.writeHead(response.status, headers);
         res.end(payload);
         if (log) this.logEntry(incoming, response.status, meta);
     }
 
-    private logEntry(incoming: Incoming, status: number, meta: { appId?: string; cmdlet?: string } = {}): void {
+    private logEntry(
+        incoming: Incoming,
+        status: number,
+        meta: { appId?: string; cmdlet?: string } = {},
+    ): void {
         this.log.add({
             requestId: incoming.requestId,
             method: incoming.method,

@@ -17,7 +17,10 @@ import type { ThrottleBucket } from "./contracts";
 
 /** The outcome of asking to run one request. */
 export type Admission =
-    | { admitted: true; /** Call when the request has finished (frees a concurrency slot). */ release(): void }
+    | {
+          admitted: true;
+          /** Call when the request has finished (frees a concurrency slot). */ release(): void;
+      }
     | {
           admitted: false;
           /** Seconds to wait, or undefined where the service sends no Retry-After. */
@@ -132,7 +135,8 @@ export class Throttler {
 
         // Conditional Access writes are counted per tenant; the others per app and tenant.
         const spec = SPECS[bucket];
-        const scope = bucket === "conditional-access-write" ? key.tenantId : `${key.appId}|${key.tenantId}`;
+        const scope =
+            bucket === "conditional-access-write" ? key.tenantId : `${key.appId}|${key.tenantId}`;
         const waitMs = this.window(`${bucket}|${scope}`, spec).tryAdmit(this.now());
         if (waitMs === undefined) return { admitted: true, release: NOOP };
         return this.rejected(spec, waitMs);
@@ -155,7 +159,9 @@ export class Throttler {
 
         // 2. Then the 10-minute rate per app and mailbox.
         const spec = SPECS.outlook;
-        const waitMs = this.window(`outlook|${key.appId}|${concurrencyKey}`, spec).tryAdmit(this.now());
+        const waitMs = this.window(`outlook|${key.appId}|${concurrencyKey}`, spec).tryAdmit(
+            this.now(),
+        );
         if (waitMs !== undefined) return this.rejected(spec, waitMs);
 
         this.inFlight.set(concurrencyKey, running + 1);
@@ -182,8 +188,13 @@ export class Throttler {
     }
 
     private rejected(spec: BucketSpec, waitMs: number): Admission {
-        const retryAfterSeconds = spec.sendRetryAfter ? Math.max(1, Math.ceil(waitMs / 1000)) : undefined;
-        const advice = retryAfterSeconds === undefined ? "Back off and retry." : `Retry after ${retryAfterSeconds} seconds.`;
+        const retryAfterSeconds = spec.sendRetryAfter
+            ? Math.max(1, Math.ceil(waitMs / 1000))
+            : undefined;
+        const advice =
+            retryAfterSeconds === undefined
+                ? "Back off and retry."
+                : `Retry after ${retryAfterSeconds} seconds.`;
         return {
             admitted: false,
             retryAfterSeconds,

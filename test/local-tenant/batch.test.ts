@@ -2,14 +2,25 @@ import type { LocalTenant } from "../../local-tenant/server";
 import { call, closeAgents, getToken, startCoreTenant } from "./helpers";
 import { TEST_ROLES, testRoutes } from "./test-routes";
 
-type Item = { id: string; method: string; url: string; dependsOn?: string[]; body?: unknown; headers?: Record<string, string> };
+type Item = {
+    id: string;
+    method: string;
+    url: string;
+    dependsOn?: string[];
+    body?: unknown;
+    headers?: Record<string, string>;
+};
 
 describe("local tenant $batch", () => {
     let tenant: LocalTenant;
     let token: string;
-    const batch = (requests: Item[], version = "v1.0") => call(tenant, "POST", `/${version}/$batch`, { token, body: { requests } });
+    const batch = (requests: Item[], version = "v1.0") =>
+        call(tenant, "POST", `/${version}/$batch`, { token, body: { requests } });
     const byId = (answer: { body: { responses: Array<{ id: string }> } }) =>
-        Object.fromEntries(answer.body.responses.map((r) => [r.id, r])) as Record<string, { status: number; headers: Record<string, string>; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+        Object.fromEntries(answer.body.responses.map((r) => [r.id, r])) as unknown as Record<
+            string,
+            { status: number; headers: Record<string, string>; body: any }
+        >;
 
     beforeAll(async () => {
         tenant = await startCoreTenant({ routes: testRoutes, grantedGraphRoles: TEST_ROLES });
@@ -22,7 +33,11 @@ describe("local tenant $batch", () => {
     });
 
     test("twenty requests run and answer in one 200 envelope", async () => {
-        const requests = Array.from({ length: 20 }, (_, i) => ({ id: String(i + 1), method: "GET", url: `/things/thing-${String(i).padStart(2, "0")}` }));
+        const requests = Array.from({ length: 20 }, (_, i) => ({
+            id: String(i + 1),
+            method: "GET",
+            url: `/things/thing-${String(i).padStart(2, "0")}`,
+        }));
 
         const answer = await batch(requests, "beta");
 
@@ -32,7 +47,11 @@ describe("local tenant $batch", () => {
     });
 
     test("twenty-one requests are refused as a whole with 400", async () => {
-        const requests = Array.from({ length: 21 }, (_, i) => ({ id: String(i + 1), method: "GET", url: "/things" }));
+        const requests = Array.from({ length: 21 }, (_, i) => ({
+            id: String(i + 1),
+            method: "GET",
+            url: "/things",
+        }));
 
         const answer = await batch(requests);
 
@@ -50,7 +69,12 @@ describe("local tenant $batch", () => {
 
         const items = byId(answer);
         expect(answer.status).toBe(200);
-        expect([items["1"].status, items["2"].status, items["3"].status, items["4"].status]).toEqual([400, 400, 400, 200]);
+        expect([
+            items["1"].status,
+            items["2"].status,
+            items["3"].status,
+            items["4"].status,
+        ]).toEqual([400, 400, 400, 200]);
         expect(items["1"].body.error.code).toBe("BadRequest");
         expect(items["4"].body.value).toHaveLength(1);
     });
@@ -76,7 +100,13 @@ describe("local tenant $batch", () => {
 
         await batch([
             { id: "2", method: "GET", url: "/things/thing-02", dependsOn: ["1"] },
-            { id: "1", method: "POST", url: "/directory/notes", body: { name: "first" }, headers: { "Content-Type": "application/json" } },
+            {
+                id: "1",
+                method: "POST",
+                url: "/directory/notes",
+                body: { name: "first" },
+                headers: { "Content-Type": "application/json" },
+            },
         ]);
 
         const items = tenant.control.getRequests().filter((r) => r.batch);
@@ -113,7 +143,11 @@ describe("local tenant $batch", () => {
     });
 
     test("a throttled item gets 429 with Retry-After inside the 200 envelope", async () => {
-        const requests = Array.from({ length: 7 }, (_, i) => ({ id: String(i + 1), method: "GET", url: "/auditLogs/test" }));
+        const requests = Array.from({ length: 7 }, (_, i) => ({
+            id: String(i + 1),
+            method: "GET",
+            url: "/auditLogs/test",
+        }));
 
         const answer = await batch(requests);
 
@@ -126,7 +160,9 @@ describe("local tenant $batch", () => {
     });
 
     test("faults apply to each item: the n-th matching item fails, the others succeed", async () => {
-        tenant.control.setFaults({ failNth: [{ pathPattern: "^/v1\\.0/things/", n: 2, status: 503 }] });
+        tenant.control.setFaults({
+            failNth: [{ pathPattern: "^/v1\\.0/things/", n: 2, status: 503 }],
+        });
 
         const answer = await batch([
             { id: "1", method: "GET", url: "/things/thing-01" },

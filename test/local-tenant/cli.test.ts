@@ -39,14 +39,23 @@ describe("bec-guard local-tenant command", () => {
     });
 
     test.each([
-        ["an unknown scenario", ["--scenario", "no-such-scenario"], /Unknown scenario "no-such-scenario"/],
+        [
+            "an unknown scenario",
+            ["--scenario", "no-such-scenario"],
+            /Unknown scenario "no-such-scenario"/,
+        ],
         ["a malformed scenario file", ["--scenario", "BROKEN"], /broken\.json is not valid JSON/],
         ["an unknown flag", ["--prot", "8443"], /unknown argument "--prot"/],
         ["a port that is not a number", ["--port", "http"], /--port must be a whole number/],
     ])("%s exits with code 2 and one clear line on stderr", async (_what, args, message) => {
         const argv = args.map((a) => (a === "BROKEN" ? path.join(dir, "broken.json") : a));
 
-        const result = await run(["local-tenant", "--state-dir", path.join(dir, `state-${args[1]}`), ...argv]);
+        const result = await run([
+            "local-tenant",
+            "--state-dir",
+            path.join(dir, `state-${args[1]}`),
+            ...argv,
+        ]);
 
         expect(result.code).toBe(2);
         expect(result.stdout).toBe("");
@@ -59,10 +68,20 @@ describe("bec-guard local-tenant command", () => {
         await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", () => resolve()));
         const port = (blocker.address() as net.AddressInfo).port;
         try {
-            const result = await run(["local-tenant", "--port", String(port), "--scenario", FIXTURE, "--state-dir", path.join(dir, "busy")]);
+            const result = await run([
+                "local-tenant",
+                "--port",
+                String(port),
+                "--scenario",
+                FIXTURE,
+                "--state-dir",
+                path.join(dir, "busy"),
+            ]);
 
             expect(result.code).toBe(2);
-            expect(result.stderr).toMatch(new RegExp(`Port ${port} on 127.0.0.1 is already in use`));
+            expect(result.stderr).toMatch(
+                new RegExp(`Port ${port} on 127.0.0.1 is already in use`),
+            );
         } finally {
             blocker.close();
         }
@@ -70,7 +89,11 @@ describe("bec-guard local-tenant command", () => {
 
     test("it prints one JSON line a client can use, and stops cleanly on SIGTERM with the state saved", async () => {
         const stateDir = path.join(dir, "running");
-        const child = spawn(process.execPath, [BIN, "local-tenant", "--scenario", FIXTURE, "--state-dir", stateDir], { cwd: REPO });
+        const child = spawn(
+            process.execPath,
+            [BIN, "local-tenant", "--scenario", FIXTURE, "--state-dir", stateDir],
+            { cwd: REPO },
+        );
         let stderr = "";
         child.stderr.on("data", (d) => (stderr += d));
         const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
@@ -85,13 +108,31 @@ describe("bec-guard local-tenant command", () => {
             child.on("close", () => reject(new Error(`exited before printing: ${stderr}`)));
         });
         const printed = JSON.parse(line);
-        expect(Object.keys(printed)).toEqual(expect.arrayContaining(["url", "caCertPath", "tenantId", "clientId", "clientSecret", "env"]));
-        expect(printed.env).toMatchObject({ BEC_GUARD_CLOUD: "custom", NODE_EXTRA_CA_CERTS: printed.caCertPath, AZURE_AUTHORITY_HOST: printed.url });
+        expect(Object.keys(printed)).toEqual(
+            expect.arrayContaining([
+                "url",
+                "caCertPath",
+                "tenantId",
+                "clientId",
+                "clientSecret",
+                "env",
+            ]),
+        );
+        expect(printed.env).toMatchObject({
+            BEC_GUARD_CLOUD: "custom",
+            NODE_EXTRA_CA_CERTS: printed.caCertPath,
+            AZURE_AUTHORITY_HOST: printed.url,
+        });
 
         // 2. It answers with what it printed.
         const tenant = { url: printed.url, caCertPem: fs.readFileSync(printed.caCertPath, "utf8") };
         const token = await call(tenant, "POST", `/${printed.tenantId}/oauth2/v2.0/token`, {
-            body: new URLSearchParams({ grant_type: "client_credentials", client_id: printed.clientId, client_secret: printed.clientSecret, scope: "https://graph.microsoft.com/.default" }).toString(),
+            body: new URLSearchParams({
+                grant_type: "client_credentials",
+                client_id: printed.clientId,
+                client_secret: printed.clientSecret,
+                scope: "https://graph.microsoft.com/.default",
+            }).toString(),
             headers: { "Content-Type": "application/x-www-form-urlencoded" },
         });
         expect(token.status).toBe(200);
@@ -100,6 +141,9 @@ describe("bec-guard local-tenant command", () => {
         // 3. Ctrl-C equivalent.
         child.kill("SIGTERM");
         expect(await exited).toBe(0);
-        expect(JSON.parse(fs.readFileSync(path.join(stateDir, "state.json"), "utf8")).apps[0].clientSecret).toBe(printed.clientSecret);
+        expect(
+            JSON.parse(fs.readFileSync(path.join(stateDir, "state.json"), "utf8")).apps[0]
+                .clientSecret,
+        ).toBe(printed.clientSecret);
     });
 });

@@ -46,8 +46,12 @@ describe("local tenant control API", () => {
         const answer = await call(tenant, "PUT", "/_local/state", { body: scenario });
 
         expect(answer.status).toBe(400);
-        expect(answer.body.error.message).toMatch(/\$\.apps\[0\]\.graphRoles: expected an array, got the string "User.Read.All"/);
-        expect(answer.body.error.message).toMatch(/\$\.tenant\.initialDomain: required field is missing/);
+        expect(answer.body.error.message).toMatch(
+            /\$\.apps\[0\]\.graphRoles: expected an array, got the string "User.Read.All"/,
+        );
+        expect(answer.body.error.message).toMatch(
+            /\$\.tenant\.initialDomain: required field is missing/,
+        );
         expect(tenant.control.getState().tenant.displayName).toBe("Replaced");
     });
 
@@ -83,7 +87,9 @@ describe("local tenant control API", () => {
 
     test("PUT /_local/throttling switches throttling", async () => {
         const off = await call(tenant, "PUT", "/_local/throttling", { body: { enabled: false } });
-        const reads = await Promise.all(Array.from({ length: 7 }, () => call(tenant, "GET", "/v1.0/auditLogs/test", { token })));
+        const reads = await Promise.all(
+            Array.from({ length: 7 }, () => call(tenant, "GET", "/v1.0/auditLogs/test", { token })),
+        );
         await call(tenant, "PUT", "/_local/throttling", { body: { enabled: true } });
 
         expect(off.body).toEqual({ enabled: false });
@@ -98,7 +104,17 @@ describe("local tenant control API", () => {
     });
 
     test("only loopback peers are answered", () => {
-        expect(["127.0.0.1", "::1", "::ffff:127.0.0.1", "127.0.0.2"].map(isLoopback)).toEqual([true, true, true, true]);
-        expect(["10.0.0.5", "::ffff:192.168.1.2", "fe80::1", undefined].map(isLoopback)).toEqual([false, false, false, false]);
+        expect(["127.0.0.1", "::1", "::ffff:127.0.0.1", "127.0.0.2"].map(isLoopback)).toEqual([
+            true,
+            true,
+            true,
+            true,
+        ]);
+        expect(["10.0.0.5", "::ffff:192.168.1.2", "fe80::1", undefined].map(isLoopback)).toEqual([
+            false,
+            false,
+            false,
+            false,
+        ]);
     });
 });

@@ -5,7 +5,11 @@ import { gate, testCmdlets } from "./test-routes";
 describe("local tenant Exchange InvokeCommand", () => {
     let tenant: LocalTenant;
     let token: string;
-    const invoke = (cmdlet: string, parameters: Record<string, unknown> = {}, options: { token?: string; headers?: Record<string, string>; url?: string } = {}) =>
+    const invoke = (
+        cmdlet: string,
+        parameters: Record<string, unknown> = {},
+        options: { token?: string; headers?: Record<string, string>; url?: string } = {},
+    ) =>
         call(tenant, "POST", options.url ?? `/adminapi/beta/${tenant.tenantId}/InvokeCommand`, {
             token: options.token ?? token,
             headers: options.headers,
@@ -26,17 +30,25 @@ describe("local tenant Exchange InvokeCommand", () => {
         const pages = [await invoke("get-testmailbox")];
         while (pages.at(-1)!.body["@odata.nextLink"]) {
             const next = pages.at(-1)!.body["@odata.nextLink"] as string;
-            expect(next.startsWith(`${tenant.url}/adminapi/beta/${tenant.tenantId}/InvokeCommand?`)).toBe(true);
+            expect(
+                next.startsWith(`${tenant.url}/adminapi/beta/${tenant.tenantId}/InvokeCommand?`),
+            ).toBe(true);
             pages.push(await invoke("Get-TestMailbox", {}, { url: next }));
         }
 
         expect(pages.map((p) => p.body.value.length)).toEqual([1000, 1000, 500]);
         expect(pages[2].body.value.at(-1)).toEqual({ Identity: "mbx2499", Alias: "mbx2499" });
-        expect(pages[0].body["@odata.context"]).toMatch(/\$metadata#Collection\(Exchange\.GenericHashTable\)$/);
+        expect(pages[0].body["@odata.context"]).toMatch(
+            /\$metadata#Collection\(Exchange\.GenericHashTable\)$/,
+        );
     });
 
     test("Prefer: odata.maxpagesize sets the page size", async () => {
-        const answer = await invoke("Get-TestMailbox", {}, { headers: { Prefer: "odata.maxpagesize=100" } });
+        const answer = await invoke(
+            "Get-TestMailbox",
+            {},
+            { headers: { Prefer: "odata.maxpagesize=100" } },
+        );
 
         expect(answer.body.value).toHaveLength(100);
     });
@@ -45,7 +57,9 @@ describe("local tenant Exchange InvokeCommand", () => {
         const answer = await invoke("Disable-TestRule", { Identity: "rule-1" });
 
         expect(answer.status).toBe(200);
-        expect(answer.body["@adminapi.warnings"]).toEqual(["The command completed successfully but no settings of 'x' have been modified."]);
+        expect(answer.body["@adminapi.warnings"]).toEqual([
+            "The command completed successfully but no settings of 'x' have been modified.",
+        ]);
     });
 
     test("a CmdletError is answered in Exchange's error shape with its status", async () => {
@@ -58,7 +72,8 @@ describe("local tenant Exchange InvokeCommand", () => {
             innererror: {
                 internalexception: {
                     type: "Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException",
-                    message: "The operation couldn't be performed because object 'missing' couldn't be found.",
+                    message:
+                        "The operation couldn't be performed because object 'missing' couldn't be found.",
                 },
             },
         });
@@ -72,9 +87,13 @@ describe("local tenant Exchange InvokeCommand", () => {
         const unknownParameter = await invoke("Get-TestMailbox", { Identity: "x", Bogus: 1 });
 
         expect(unknownCmdlet.status).toBe(400);
-        expect(unknownCmdlet.body.error.details[0].message).toMatch(/CommandNotFoundException\|The term 'Get-Nothing' is not recognized/);
+        expect(unknownCmdlet.body.error.details[0].message).toMatch(
+            /CommandNotFoundException\|The term 'Get-Nothing' is not recognized/,
+        );
         expect(unknownParameter.status).toBe(400);
-        expect(unknownParameter.body.error.details[0].message).toMatch(/Invalid cmdlet parameters specified\. Bogus$/);
+        expect(unknownParameter.body.error.details[0].message).toMatch(
+            /Invalid cmdlet parameters specified\. Bogus$/,
+        );
     });
 
     test("a cmdlet none of whose roles the app holds is a 403 naming the roles", async () => {
@@ -88,7 +107,9 @@ describe("local tenant Exchange InvokeCommand", () => {
         const graphToken = await getToken(tenant);
         const bareToken = await getToken(tenant, "https://outlook.office365.com", SECOND_APP);
 
-        const none = await call(tenant, "POST", `/adminapi/beta/${tenant.tenantId}/InvokeCommand`, { body: {} });
+        const none = await call(tenant, "POST", `/adminapi/beta/${tenant.tenantId}/InvokeCommand`, {
+            body: {},
+        });
         const wrongAudience = await invoke("Get-TestMailbox", {}, { token: graphToken });
         const noRole = await invoke("Get-TestMailbox", {}, { token: bareToken });
 
@@ -100,8 +121,16 @@ describe("local tenant Exchange InvokeCommand", () => {
     });
 
     test("the tenant in the URL may be the tenant's domain, but not another tenant", async () => {
-        const byDomain = await invoke("Disable-TestRule", { Identity: "r" }, { url: "/adminapi/beta/coretest.onmicrosoft.com/InvokeCommand" });
-        const other = await invoke("Disable-TestRule", { Identity: "r" }, { url: "/adminapi/beta/other.onmicrosoft.com/InvokeCommand" });
+        const byDomain = await invoke(
+            "Disable-TestRule",
+            { Identity: "r" },
+            { url: "/adminapi/beta/coretest.onmicrosoft.com/InvokeCommand" },
+        );
+        const other = await invoke(
+            "Disable-TestRule",
+            { Identity: "r" },
+            { url: "/adminapi/beta/other.onmicrosoft.com/InvokeCommand" },
+        );
 
         expect(byDomain.status).toBe(200);
         expect(other.status).toBe(401);
@@ -109,7 +138,9 @@ describe("local tenant Exchange InvokeCommand", () => {
 
     test("a fifth concurrent call anchored on one mailbox gets 429 with Retry-After", async () => {
         const anchor = { "X-AnchorMailbox": "UPN:megan@coretest.example" };
-        const held = Array.from({ length: 4 }, () => invoke("Get-SlowThing", {}, { headers: anchor }));
+        const held = Array.from({ length: 4 }, () =>
+            invoke("Get-SlowThing", {}, { headers: anchor }),
+        );
         while (gate.waiting.length < 4) await new Promise((r) => setTimeout(r, 5));
 
         const fifth = await invoke("Get-SlowThing", {}, { headers: anchor });
@@ -125,6 +156,11 @@ describe("local tenant Exchange InvokeCommand", () => {
 
         await invoke("get-testmailbox", {}, { headers: { Prefer: "odata.maxpagesize=1" } });
 
-        expect(tenant.control.getRequests()[0]).toMatchObject({ method: "POST", status: 200, cmdlet: "Get-TestMailbox", appId: tenant.clientId });
+        expect(tenant.control.getRequests()[0]).toMatchObject({
+            method: "POST",
+            status: 200,
+            cmdlet: "Get-TestMailbox",
+            appId: tenant.clientId,
+        });
     });
 });

@@ -24,7 +24,9 @@ describe("fault decisions", () => {
 
     test("failNth fails exactly the n-th matching call, for `times` calls", () => {
         const faults = new Faults();
-        faults.set({ failNth: [{ method: "PATCH", pathPattern: "/users/", n: 2, status: 500, times: 2 }] });
+        faults.set({
+            failNth: [{ method: "PATCH", pathPattern: "/users/", n: 2, status: 500, times: 2 }],
+        });
 
         const statuses = ["PATCH", "GET", "PATCH", "PATCH", "PATCH"].map((m) => {
             const d = faults.decide(m, "/v1.0/users/x");
@@ -36,7 +38,10 @@ describe("fault decisions", () => {
 
     test.each([
         [{ rate429: 2 }, /rate429 must be a probability/],
-        [{ failNth: [{ pathPattern: "(", n: 1, status: 500 }] }, /failNth\[0\]\.pathPattern is not a valid regular expression/],
+        [
+            { failNth: [{ pathPattern: "(", n: 1, status: 500 }] },
+            /failNth\[0\]\.pathPattern is not a valid regular expression/,
+        ],
         [{ failNth: [{ pathPattern: "x", n: 0, status: 500 }] }, /failNth\[0\]\.n must be/],
         [{ latencyMs: -1 }, /latencyMs must be/],
         [{ typo: 1 }, /Unknown fault setting "typo"/],
@@ -72,7 +77,9 @@ describe("faults over HTTP", () => {
     test("rate5xx of 1 answers a 500, 503 or 504 in Graph's envelope", async () => {
         tenant.control.setFaults({ rate5xx: 1, seed: 7 });
 
-        const answers = await Promise.all(Array.from({ length: 6 }, () => call(tenant, "GET", "/v1.0/things", { token })));
+        const answers = await Promise.all(
+            Array.from({ length: 6 }, () => call(tenant, "GET", "/v1.0/things", { token })),
+        );
 
         for (const a of answers) {
             expect([500, 503, 504]).toContain(a.status);
@@ -81,10 +88,13 @@ describe("faults over HTTP", () => {
     });
 
     test("failNth fails the n-th call of a route only", async () => {
-        tenant.control.setFaults({ failNth: [{ method: "GET", pathPattern: "^/v1\\.0/things$", n: 3, status: 503 }] });
+        tenant.control.setFaults({
+            failNth: [{ method: "GET", pathPattern: "^/v1\\.0/things$", n: 3, status: 503 }],
+        });
 
         const statuses = [];
-        for (let i = 0; i < 4; i++) statuses.push((await call(tenant, "GET", "/v1.0/things", { token })).status);
+        for (let i = 0; i < 4; i++)
+            statuses.push((await call(tenant, "GET", "/v1.0/things", { token })).status);
 
         expect(statuses).toEqual([200, 200, 503, 200]);
     });
@@ -92,8 +102,13 @@ describe("faults over HTTP", () => {
     test("resetRate of 1 drops the connection without an answer", async () => {
         tenant.control.setFaults({ resetRate: 1 });
 
-        await expect(call(tenant, "GET", "/v1.0/things", { token })).rejects.toThrow(/socket hang up|ECONNRESET/);
-        expect(tenant.control.getRequests().at(-1)).toMatchObject({ path: "/v1.0/things", status: 0 });
+        await expect(call(tenant, "GET", "/v1.0/things", { token })).rejects.toThrow(
+            /socket hang up|ECONNRESET/,
+        );
+        expect(tenant.control.getRequests().at(-1)).toMatchObject({
+            path: "/v1.0/things",
+            status: 0,
+        });
     });
 
     test("injected latency delays the answer by at least the configured time", async () => {
@@ -119,9 +134,16 @@ describe("faults over HTTP", () => {
     });
 
     test("faults apply to the Exchange endpoint too", async () => {
-        tenant.control.setFaults({ failNth: [{ pathPattern: "InvokeCommand", n: 1, status: 500 }] });
+        tenant.control.setFaults({
+            failNth: [{ pathPattern: "InvokeCommand", n: 1, status: 500 }],
+        });
 
-        const answer = await call(tenant, "POST", `/adminapi/beta/${tenant.tenantId}/InvokeCommand`, { body: {} });
+        const answer = await call(
+            tenant,
+            "POST",
+            `/adminapi/beta/${tenant.tenantId}/InvokeCommand`,
+            { body: {} },
+        );
 
         expect(answer.status).toBe(500);
     });

@@ -6,10 +6,17 @@ import * as fs from "fs";
 import * as https from "https";
 import * as os from "os";
 import * as path from "path";
-import { startLocalTenant, type LocalTenant, type LocalTenantOptions } from "../../local-tenant/server";
+import {
+    startLocalTenant,
+    type LocalTenant,
+    type LocalTenantOptions,
+} from "../../local-tenant/server";
 
 export const FIXTURE = path.join(__dirname, "fixtures", "core.json");
-export const SECOND_APP = { clientId: "22222222-2222-4333-8444-555555555555", clientSecret: "second-app-secret" };
+export const SECOND_APP = {
+    clientId: "22222222-2222-4333-8444-555555555555",
+    clientSecret: "second-app-secret",
+};
 
 /** Starts a tenant on the core fixture in a fresh temporary state directory. */
 export async function startCoreTenant(options: LocalTenantOptions = {}): Promise<LocalTenant> {
@@ -29,7 +36,7 @@ export interface Answer {
     status: number;
     headers: Record<string, string | string[] | undefined>;
     text: string;
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+
     body: any;
 }
 
@@ -91,7 +98,8 @@ export async function getToken(
         body: form.toString(),
         headers: { "Content-Type": "application/x-www-form-urlencoded" },
     });
-    if (answer.status !== 200) throw new Error(`token request failed: ${answer.status} ${answer.text}`);
+    if (answer.status !== 200)
+        throw new Error(`token request failed: ${answer.status} ${answer.text}`);
     return answer.body.access_token as string;
 }
 

@@ -5,6 +5,7 @@ import forge from "node-forge";
 import { ClientCertificateCredential, ClientSecretCredential } from "@azure/identity";
 import type { LocalTenant } from "../../local-tenant/server";
 import { SECOND_APP, call, closeAgents, startCoreTenant } from "./helpers";
+import { testRoutes } from "./test-routes";
 
 const REPO = path.resolve(__dirname, "../..");
 
@@ -40,7 +41,10 @@ describe("local tenant identity", () => {
     let tenant: LocalTenant;
 
     beforeAll(async () => {
-        tenant = await startCoreTenant();
+        tenant = await startCoreTenant({
+            routes: testRoutes,
+            grantedGraphRoles: ["User.Read.All", "Test.Read.All"],
+        });
     });
     afterAll(async () => {
         closeAgents();
@@ -48,11 +52,16 @@ describe("local tenant identity", () => {
     });
 
     test("a real ClientSecretCredential gets a Graph token carrying the app's roles", async () => {
-        const credential = new ClientSecretCredential(tenant.tenantId, tenant.clientId, tenant.clientSecret, {
-            authorityHost: tenant.url,
-            disableInstanceDiscovery: true,
-            tlsOptions: { ca: tenant.caCertPem },
-        } as ConstructorParameters<typeof ClientSecretCredential>[3]);
+        const credential = new ClientSecretCredential(
+            tenant.tenantId,
+            tenant.clientId,
+            tenant.clientSecret,
+            {
+                authorityHost: tenant.url,
+                disableInstanceDiscovery: true,
+                tlsOptions: { ca: tenant.caCertPem },
+            } as ConstructorParameters<typeof ClientSecretCredential>[3],
+        );
 
         const token = await credential.getToken("https://graph.microsoft.com/.default");
 
@@ -60,7 +69,7 @@ describe("local tenant identity", () => {
         expect(claims.aud).toBe("https://graph.microsoft.com");
         expect(claims.tid).toBe(tenant.tenantId);
         expect(claims.appid).toBe(tenant.clientId);
-        expect(claims.roles).toEqual(["User.Read.All"]);
+        expect(claims.roles).toEqual(["User.Read.All", "Test.Read.All"]);
         expect(token.expiresOnTimestamp - Date.now()).toBeGreaterThan(50 * 60_000);
     });
 
@@ -76,18 +85,24 @@ describe("local tenant identity", () => {
             const authProvider = new TokenCredentialAuthenticationProvider(credential, { scopes: ["https://graph.microsoft.com/.default"] });
             const client = Client.initWithMiddleware({ authProvider, baseUrl: e.BEC_GUARD_GRAPH_URL,
                 customHosts: new Set([new URL(e.BEC_GUARD_GRAPH_URL).hostname]) });
-            client.api("/nothing-here").get().then(
-                () => console.log("unexpected success"),
+            client.api("/things").top(3).get().then(
+                (page) => console.log(JSON.stringify({ count: page.value.length, next: page["@odata.nextLink"] })),
                 (err) => console.log(JSON.stringify({ status: err.statusCode, code: err.code })));
         `;
         const output = await new Promise<string>((resolve, reject) =>
-            execFile(process.execPath, ["-e", script], { cwd: REPO, env: { ...process.env, ...tenant.env } }, (err, stdout, stderr) =>
-                err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+            execFile(
+                process.execPath,
+                ["-e", script],
+                { cwd: REPO, env: { ...process.env, ...tenant.env } },
+                (err, stdout, stderr) =>
+                    err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
             ),
         );
 
-        // The Graph client sent the token (a 404 from the route table, not a 401).
-        expect(JSON.parse(output.trim())).toEqual({ status: 404, code: "ResourceNotFound" });
+        // The Graph client sent the token and got the page.
+        const page = JSON.parse(output.trim());
+        expect(page.count).toBe(3);
+        expect(page.next).toMatch(new RegExp(`^${tenant.url}/v1\\.0/things\\?`));
     });
 
     test("an Exchange token carries Exchange.ManageAsApp only for an app granted it", async () => {
@@ -138,17 +153,31 @@ describe("local tenant identity", () => {
     });
 
     test("a scope without /.default and an unknown resource are refused", async () => {
-        const base = { grant_type: "client_credentials", client_id: tenant.clientId, client_secret: tenant.clientSecret };
+        const base = {
+            grant_type: "client_credentials",
+            client_id: tenant.clientId,
+            client_secret: tenant.clientSecret,
+        };
 
-        const noDefault = await tokenForm(tenant, { ...base, scope: "https://graph.microsoft.com/User.Read.All" });
-        const unknown = await tokenForm(tenant, { ...base, scope: "https://vault.azure.net/.default" });
+        const noDefault = await tokenForm(tenant, {
+            ...base,
+            scope: "https://graph.microsoft.com/User.Read.All",
+        });
+        const unknown = await tokenForm(tenant, {
+            ...base,
+            scope: "https://vault.azure.net/.default",
+        });
 
         expect(noDefault.body).toMatchObject({ error: "invalid_scope", error_codes: [1002012] });
         expect(unknown.body).toMatchObject({ error: "invalid_resource", error_codes: [500011] });
     });
 
     test("an unknown tenant gets AADSTS90002 from both identity endpoints", async () => {
-        const config = await call(tenant, "GET", "/not-a-tenant.example/v2.0/.well-known/openid-configuration");
+        const config = await call(
+            tenant,
+            "GET",
+            "/not-a-tenant.example/v2.0/.well-known/openid-configuration",
+        );
         const token = await call(tenant, "POST", "/not-a-tenant.example/oauth2/v2.0/token", {
             body: "grant_type=client_credentials",
             headers: { "Content-Type": "application/x-www-form-urlencoded" },
@@ -160,11 +189,17 @@ describe("local tenant identity", () => {
     });
 
     test("the OpenID configuration answers by tenant id and by domain, with an issuer on this server", async () => {
-        const byDomain = await call(tenant, "GET", "/coretest.example/v2.0/.well-known/openid-configuration");
+        const byDomain = await call(
+            tenant,
+            "GET",
+            "/coretest.example/v2.0/.well-known/openid-configuration",
+        );
 
         expect(byDomain.status).toBe(200);
         expect(byDomain.body.issuer).toBe(`${tenant.url}/${tenant.tenantId}/v2.0`);
-        expect(byDomain.body.token_endpoint).toBe(`${tenant.url}/${tenant.tenantId}/oauth2/v2.0/token`);
+        expect(byDomain.body.token_endpoint).toBe(
+            `${tenant.url}/${tenant.tenantId}/oauth2/v2.0/token`,
+        );
     });
 
     test("a real ClientCertificateCredential gets a token with a registered certificate only", async () => {
@@ -179,22 +214,44 @@ describe("local tenant identity", () => {
             tlsOptions: { ca: tenant.caCertPem },
         } as ConstructorParameters<typeof ClientCertificateCredential>[3];
 
-        const good = new ClientCertificateCredential(tenant.tenantId, SECOND_APP.clientId, { certificate: registered.pem }, options);
-        const bad = new ClientCertificateCredential(tenant.tenantId, SECOND_APP.clientId, { certificate: stranger.pem }, options);
+        const good = new ClientCertificateCredential(
+            tenant.tenantId,
+            SECOND_APP.clientId,
+            { certificate: registered.pem },
+            options,
+        );
+        const bad = new ClientCertificateCredential(
+            tenant.tenantId,
+            SECOND_APP.clientId,
+            { certificate: stranger.pem },
+            options,
+        );
 
         const token = await good.getToken("https://graph.microsoft.com/.default");
         expect(claimsOf(token.token).appid).toBe(SECOND_APP.clientId);
-        await expect(bad.getToken("https://graph.microsoft.com/.default")).rejects.toThrow(/AADSTS700027/);
+        await expect(bad.getToken("https://graph.microsoft.com/.default")).rejects.toThrow(
+            /AADSTS700027/,
+        );
     });
 
     test("a federated assertion is accepted when issuer, subject and audience match a credential", async () => {
         const state = structuredClone(tenant.control.getState());
         state.apps[1].federatedIdentityCredentials = [
-            { issuer: "https://token.actions.githubusercontent.com", subject: "repo:org/repo:ref:refs/heads/main", audiences: ["api://AzureADTokenExchange"] },
+            {
+                issuer: "https://token.actions.githubusercontent.com",
+                subject: "repo:org/repo:ref:refs/heads/main",
+                audiences: ["api://AzureADTokenExchange"],
+            },
         ];
         tenant.control.putState(state);
         const assertion = (claims: Record<string, unknown>) =>
-            [{ alg: "RS256", typ: "JWT" }, claims, "sig"].map((p) => (typeof p === "string" ? p : Buffer.from(JSON.stringify(p)).toString("base64url"))).join(".");
+            [{ alg: "RS256", typ: "JWT" }, claims, "sig"]
+                .map((p) =>
+                    typeof p === "string"
+                        ? p
+                        : Buffer.from(JSON.stringify(p)).toString("base64url"),
+                )
+                .join(".");
         const base = {
             grant_type: "client_credentials",
             client_id: SECOND_APP.clientId,
@@ -205,11 +262,21 @@ describe("local tenant identity", () => {
 
         const good = await tokenForm(tenant, {
             ...base,
-            client_assertion: assertion({ iss: "https://token.actions.githubusercontent.com", sub: "repo:org/repo:ref:refs/heads/main", aud: "api://AzureADTokenExchange", exp }),
+            client_assertion: assertion({
+                iss: "https://token.actions.githubusercontent.com",
+                sub: "repo:org/repo:ref:refs/heads/main",
+                aud: "api://AzureADTokenExchange",
+                exp,
+            }),
         });
         const wrongSubject = await tokenForm(tenant, {
             ...base,
-            client_assertion: assertion({ iss: "https://token.actions.githubusercontent.com", sub: "repo:evil/repo:ref:refs/heads/main", aud: "api://AzureADTokenExchange", exp }),
+            client_assertion: assertion({
+                iss: "https://token.actions.githubusercontent.com",
+                sub: "repo:evil/repo:ref:refs/heads/main",
+                aud: "api://AzureADTokenExchange",
+                exp,
+            }),
         });
 
         expect(good.status).toBe(200);

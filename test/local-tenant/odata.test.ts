@@ -28,12 +28,21 @@ describe("OData $filter parser", () => {
     });
 
     test("startswith and endswith compare case-insensitively", () => {
-        expect(ids("startswith(displayName, 'thing 2')")).toEqual(["thing-02", "thing-20", "thing-21", "thing-22", "thing-23", "thing-24"]);
+        expect(ids("startswith(displayName, 'thing 2')")).toEqual([
+            "thing-02",
+            "thing-20",
+            "thing-21",
+            "thing-22",
+            "thing-23",
+            "thing-24",
+        ]);
         expect(ids("endswith(displayName,'13')")).toEqual(["thing-13"]);
     });
 
     test("any() lambdas test collections of objects and of strings", () => {
-        expect(ids("identities/any(c:c/issuerAssignedId eq 't4@contoso.example')")).toEqual(["thing-04"]);
+        expect(ids("identities/any(c:c/issuerAssignedId eq 't4@contoso.example')")).toEqual([
+            "thing-04",
+        ]);
         expect(ids("tags/any(t:t eq 'red') and size gt 10")).toEqual(["thing-15", "thing-20"]);
         expect(ids("tags/all(t:t eq 'green') and size lt 2")).toEqual(["thing-01"]);
     });
@@ -99,7 +108,12 @@ describe("OData collections over HTTP", () => {
     });
 
     test("$top sets the page size and the next link keeps $filter and $select", async () => {
-        const first = await call(tenant, "GET", "/v1.0/things?$filter=enabled eq true&$select=id,size&$top=4", { token });
+        const first = await call(
+            tenant,
+            "GET",
+            "/v1.0/things?$filter=enabled eq true&$select=id,size&$top=4",
+            { token },
+        );
         const second = await call(tenant, "GET", first.body["@odata.nextLink"], { token });
 
         expect(first.body.value).toEqual([
@@ -109,7 +123,12 @@ describe("OData collections over HTTP", () => {
             { id: "thing-06", size: 6 },
         ]);
         expect(first.body["@odata.context"]).toBe(`${tenant.url}/v1.0/$metadata#things(id,size)`);
-        expect(second.body.value.map((v: { id: string }) => v.id)).toEqual(["thing-08", "thing-10", "thing-12", "thing-14"]);
+        expect(second.body.value.map((v: { id: string }) => v.id)).toEqual([
+            "thing-08",
+            "thing-10",
+            "thing-12",
+            "thing-14",
+        ]);
         expect(Object.keys(second.body.value[0])).toEqual(["id", "size"]);
     });
 
@@ -125,14 +144,24 @@ describe("OData collections over HTTP", () => {
     });
 
     test("$orderby and $count apply before paging", async () => {
-        const answer = await call(tenant, "GET", "/v1.0/things?$orderby=size desc&$top=2&$count=true&$filter=size lt 10", { token });
+        const answer = await call(
+            tenant,
+            "GET",
+            "/v1.0/things?$orderby=size desc&$top=2&$count=true&$filter=size lt 10",
+            { token },
+        );
 
         expect(answer.body["@odata.count"]).toBe(10);
         expect(answer.body.value.map((v: { size: number }) => v.size)).toEqual([9, 8]);
     });
 
     test("an unsupported $filter answers 400 with Graph's envelope", async () => {
-        const answer = await call(tenant, "GET", `/v1.0/things?$filter=${encodeURIComponent("contains(displayName,'1')")}`, { token });
+        const answer = await call(
+            tenant,
+            "GET",
+            `/v1.0/things?$filter=${encodeURIComponent("contains(displayName,'1')")}`,
+            { token },
+        );
 
         expect(answer.status).toBe(400);
         expect(answer.body.error.code).toBe("BadRequest");
@@ -140,7 +169,9 @@ describe("OData collections over HTTP", () => {
     });
 
     test("entity() applies $select and names the entity in @odata.context", async () => {
-        const answer = await call(tenant, "GET", "/v1.0/things/thing-05?$select=displayName", { token });
+        const answer = await call(tenant, "GET", "/v1.0/things/thing-05?$select=displayName", {
+            token,
+        });
 
         expect(answer.body).toEqual({
             "@odata.context": `${tenant.url}/v1.0/$metadata#things(displayName)/$entity`,

@@ -12,7 +12,13 @@ describe("local tenant persistence", () => {
 
     beforeAll(async () => {
         stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "bec-guard-persist-"));
-        first = await startLocalTenant({ port: 0, stateDir, scenario: FIXTURE, routes: testRoutes, grantedGraphRoles: TEST_ROLES });
+        first = await startLocalTenant({
+            port: 0,
+            stateDir,
+            scenario: FIXTURE,
+            routes: testRoutes,
+            grantedGraphRoles: TEST_ROLES,
+        });
     });
     afterAll(() => {
         closeAgents();
@@ -22,16 +28,27 @@ describe("local tenant persistence", () => {
     test("a restart keeps every change, the generated secret, the certificates and issued tokens", async () => {
         // 1. Change the tenant and take a token before the restart.
         const token = await getToken(first);
-        const write = await call(first, "POST", "/v1.0/directory/notes", { token, body: { name: "made before restart" } });
+        const write = await call(first, "POST", "/v1.0/directory/notes", {
+            token,
+            body: { name: "made before restart" },
+        });
         expect(write.status).toBe(201);
         const caBefore = fs.readFileSync(first.caCertPath, "utf8");
         await first.stop();
 
         // 2. Start again on the same directory, asking for the same scenario.
-        const second = await startLocalTenant({ port: 0, stateDir, scenario: FIXTURE, routes: testRoutes, grantedGraphRoles: TEST_ROLES });
+        const second = await startLocalTenant({
+            port: 0,
+            stateDir,
+            scenario: FIXTURE,
+            routes: testRoutes,
+            grantedGraphRoles: TEST_ROLES,
+        });
         try {
             expect(second.loadedFrom).toBe(path.join(stateDir, "state.json"));
-            expect(second.control.getState().groups.map((g) => g.displayName)).toContain("made before restart");
+            expect(second.control.getState().groups.map((g) => g.displayName)).toContain(
+                "made before restart",
+            );
             expect(second.clientSecret).toBe(first.clientSecret);
             expect(fs.readFileSync(second.caCertPath, "utf8")).toBe(caBefore);
             const answer = await call(second, "GET", "/v1.0/things?$top=1", { token });
@@ -67,7 +84,9 @@ describe("scenario files", () => {
         const file = write("broken.json", '{\n  "schemaVersion": 1,\n  "tenant": {,\n}');
 
         expect(() => loadScenarioFile(file)).toThrow(ScenarioError);
-        expect(() => loadScenarioFile(file)).toThrow(new RegExp(`${file} is not valid JSON: .*line 3, column 14`));
+        expect(() => loadScenarioFile(file)).toThrow(
+            new RegExp(`${file} is not valid JSON: .*line 3, column 14`),
+        );
     });
 
     test("a missing field and a wrong type are named by their JSON path", () => {
@@ -91,7 +110,9 @@ describe("scenario files", () => {
     });
 
     test("an unknown scenario name lists the known ones; a missing path says so", () => {
-        expect(() => resolveScenarioPath("no-such-scenario")).toThrow(/Unknown scenario "no-such-scenario".*Known scenarios:/);
+        expect(() => resolveScenarioPath("no-such-scenario")).toThrow(
+            /Unknown scenario "no-such-scenario".*Known scenarios:/,
+        );
         expect(() => resolveScenarioPath("./nowhere/x.json")).toThrow(/does not exist/);
     });
 });

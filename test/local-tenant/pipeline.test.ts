@@ -16,14 +16,20 @@ describe("local tenant Graph request pipeline", () => {
     });
 
     test("a request without a token gets 401 InvalidAuthenticationToken in Graph's envelope", async () => {
-        const answer = await call(tenant, "GET", "/v1.0/things", { headers: { "client-request-id": "abc-123" } });
+        const answer = await call(tenant, "GET", "/v1.0/things", {
+            headers: { "client-request-id": "abc-123" },
+        });
 
         expect(answer.status).toBe(401);
         expect(answer.body).toEqual({
             error: {
                 code: "InvalidAuthenticationToken",
                 message: "Access token is empty.",
-                innerError: { date: expect.any(String), "request-id": expect.any(String), "client-request-id": "abc-123" },
+                innerError: {
+                    date: expect.any(String),
+                    "request-id": expect.any(String),
+                    "client-request-id": "abc-123",
+                },
             },
         });
         expect(answer.headers["request-id"]).toBe(answer.body.error.innerError["request-id"]);
@@ -70,7 +76,9 @@ describe("local tenant Graph request pipeline", () => {
 
         expect(answer.status).toBe(403);
         expect(answer.body.error.code).toBe("Authorization_RequestDenied");
-        expect(answer.body.error.message).toBe("Insufficient privileges to complete the operation.");
+        expect(answer.body.error.message).toBe(
+            "Insufficient privileges to complete the operation.",
+        );
         expect(answer.headers["x-local-tenant-required-permissions"]).toMatch(/Test.ReadWrite.All/);
     });
 
@@ -129,7 +137,10 @@ describe("local tenant Graph request pipeline", () => {
     });
 
     test("a body that is not JSON gets 400", async () => {
-        const answer = await call(tenant, "POST", "/v1.0/directory/notes", { token, body: "{not json" });
+        const answer = await call(tenant, "POST", "/v1.0/directory/notes", {
+            token,
+            body: "{not json",
+        });
 
         expect(answer.status).toBe(400);
         expect(answer.body.error.code).toBe("BadRequest");

@@ -2,7 +2,12 @@
  * Small Graph routes and Exchange cmdlets used to test the local tenant's core (pipeline,
  * OData, batch, throttling, faults) independently of the real route modules.
  */
-import { CmdletError, GraphHttpError, type Cmdlet, type GraphRoute } from "../../local-tenant/contracts";
+import {
+    CmdletError,
+    GraphHttpError,
+    type Cmdlet,
+    type GraphRoute,
+} from "../../local-tenant/contracts";
 import { collection, entity } from "../../local-tenant/odata";
 
 /** 25 things with nested properties and collections to filter on. */
@@ -14,7 +19,9 @@ export function things(): Array<Record<string, unknown>> {
         enabled: i % 2 === 0,
         createdDateTime: new Date(Date.UTC(2024, 0, 1 + i)).toISOString(),
         owner: { name: i < 5 ? "alice" : "bob", department: i % 3 === 0 ? "Finance" : null },
-        identities: [{ signInType: "userPrincipalName", issuerAssignedId: `t${i}@contoso.example` }],
+        identities: [
+            { signInType: "userPrincipalName", issuerAssignedId: `t${i}@contoso.example` },
+        ],
         tags: i % 5 === 0 ? ["red", "blue"] : ["green"],
     }));
 }
@@ -40,7 +47,12 @@ export const testRoutes: GraphRoute[] = [
         permissions: { anyOf: ["Test.Read.All"] },
         handler: (ctx) => {
             const thing = things().find((t) => t.id === ctx.params.id);
-            if (!thing) throw new GraphHttpError(404, "Request_ResourceNotFound", `Resource '${ctx.params.id}' does not exist.`);
+            if (!thing)
+                throw new GraphHttpError(
+                    404,
+                    "Request_ResourceNotFound",
+                    `Resource '${ctx.params.id}' does not exist.`,
+                );
             return entity(ctx, thing, "things/$entity");
         },
     },
@@ -62,7 +74,12 @@ export const testRoutes: GraphRoute[] = [
         permissions: { anyOf: ["Test.Read.All"] },
         bucket: "directory-write",
         handler: (ctx) => {
-            ctx.state.groups.push({ id: ctx.newId(), displayName: String((ctx.body as { name?: string })?.name), securityEnabled: true, mailEnabled: false });
+            ctx.state.groups.push({
+                id: ctx.newId(),
+                displayName: String((ctx.body as { name?: string })?.name),
+                securityEnabled: true,
+                mailEnabled: false,
+            });
             return { status: 201, body: { ok: true } };
         },
     },
@@ -86,7 +103,10 @@ export const testRoutes: GraphRoute[] = [
         permissions: { anyOf: ["Test.Read.All"] },
         bucket: "outlook",
         mailboxOf: (ctx) => ctx.params.userId,
-        handler: () => new Promise((resolve) => gate.waiting.push(() => resolve({ status: 200, body: { value: [] } }))),
+        handler: () =>
+            new Promise((resolve) =>
+                gate.waiting.push(() => resolve({ status: 200, body: { value: [] } })),
+            ),
     },
     {
         method: "GET",
@@ -129,7 +149,12 @@ export const testCmdlets: Cmdlet[] = [
                     404,
                 );
             }
-            return { value: [], warnings: ["The command completed successfully but no settings of 'x' have been modified."] };
+            return {
+                value: [],
+                warnings: [
+                    "The command completed successfully but no settings of 'x' have been modified.",
+                ],
+            };
         },
     },
     {

@@ -45,7 +45,9 @@ describe("throttling buckets", () => {
     test("Conditional Access writes allow 1 per second per tenant and send no Retry-After", () => {
         expect(throttler.admit("conditional-access-write", key).admitted).toBe(true);
 
-        const otherApp = rejected(throttler.admit("conditional-access-write", { ...key, appId: "app-2" }));
+        const otherApp = rejected(
+            throttler.admit("conditional-access-write", { ...key, appId: "app-2" }),
+        );
 
         expect(otherApp.retryAfterSeconds).toBeUndefined();
         now += 1000;
@@ -53,7 +55,9 @@ describe("throttling buckets", () => {
     });
 
     test("Outlook allows 4 concurrent requests per mailbox and frees a slot on release", () => {
-        const running = Array.from({ length: 4 }, () => throttler.admit("outlook", { ...key, mailbox: "m1" }));
+        const running = Array.from({ length: 4 }, () =>
+            throttler.admit("outlook", { ...key, mailbox: "m1" }),
+        );
         expect(running.every((a) => a.admitted)).toBe(true);
 
         const fifth = rejected(throttler.admit("outlook", { ...key, mailbox: "m1" }));
@@ -74,13 +78,18 @@ describe("throttling buckets", () => {
         const refusal = rejected(throttler.admit("outlook", { ...key, mailbox: "m1" }));
 
         expect(refusal.retryAfterSeconds).toBe(600);
-        expect(throttler.admit("outlook", { ...key, appId: "app-2", mailbox: "m1" }).admitted).toBe(true);
+        expect(throttler.admit("outlook", { ...key, appId: "app-2", mailbox: "m1" }).admitted).toBe(
+            true,
+        );
     });
 
     test("switched off, nothing is throttled", () => {
         throttler.enabled = false;
 
-        const results = Array.from({ length: 20 }, () => throttler.admit("audit-logs", key).admitted);
+        const results = Array.from(
+            { length: 20 },
+            () => throttler.admit("audit-logs", key).admitted,
+        );
 
         expect(results.every(Boolean)).toBe(true);
     });
@@ -102,7 +111,8 @@ describe("throttling over HTTP", () => {
 
     test("the sixth audit log read within 10 s gets 429 with Retry-After in Graph's envelope", async () => {
         const answers = [];
-        for (let i = 0; i < 6; i++) answers.push(await call(tenant, "GET", "/v1.0/auditLogs/test", { token }));
+        for (let i = 0; i < 6; i++)
+            answers.push(await call(tenant, "GET", "/v1.0/auditLogs/test", { token }));
 
         const last = answers[5];
         expect(answers.slice(0, 5).map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
@@ -112,8 +122,14 @@ describe("throttling over HTTP", () => {
     });
 
     test("a second Conditional Access write in the same second gets 429 without Retry-After", async () => {
-        const first = await call(tenant, "POST", "/v1.0/identity/conditionalAccess/test", { token, body: {} });
-        const second = await call(tenant, "POST", "/v1.0/identity/conditionalAccess/test", { token, body: {} });
+        const first = await call(tenant, "POST", "/v1.0/identity/conditionalAccess/test", {
+            token,
+            body: {},
+        });
+        const second = await call(tenant, "POST", "/v1.0/identity/conditionalAccess/test", {
+            token,
+            body: {},
+        });
 
         expect(first.status).toBe(201);
         expect(second.status).toBe(429);
@@ -121,7 +137,9 @@ describe("throttling over HTTP", () => {
     });
 
     test("a fifth concurrent Outlook request on one mailbox gets 429 while another mailbox is served", async () => {
-        const held = Array.from({ length: 4 }, () => call(tenant, "GET", "/v1.0/users/u1/slowRules", { token }));
+        const held = Array.from({ length: 4 }, () =>
+            call(tenant, "GET", "/v1.0/users/u1/slowRules", { token }),
+        );
         while (gate.waiting.length < 4) await new Promise((r) => setTimeout(r, 5));
 
         const fifth = await call(tenant, "GET", "/v1.0/users/u1/slowRules", { token });
@@ -139,7 +157,11 @@ describe("throttling over HTTP", () => {
     test("with throttling switched off the same reads all succeed", async () => {
         tenant.control.setThrottling(false);
         try {
-            const answers = await Promise.all(Array.from({ length: 8 }, () => call(tenant, "GET", "/v1.0/auditLogs/test", { token })));
+            const answers = await Promise.all(
+                Array.from({ length: 8 }, () =>
+                    call(tenant, "GET", "/v1.0/auditLogs/test", { token }),
+                ),
+            );
 
             expect(answers.every((a) => a.status === 200)).toBe(true);
         } finally {
