@@ -315,6 +315,7 @@ const user = object({
     memberOf: req(arrayOf(str)),
     directoryRoles: opt(arrayOf(str)),
     mailbox: req(nullable(mailbox)),
+    signInPreferences: opt(anyObject),
 });
 
 const group = object({
@@ -369,6 +370,7 @@ const tenantStateSchema: Check = object({
             dkimSigningConfigs: req(arrayOf(anyObject)),
             acceptedDomains: req(arrayOf(anyObject)),
             transportConfig: opt(anyObject),
+            externalInOutlook: opt(anyObject),
         }),
     ),
 });
