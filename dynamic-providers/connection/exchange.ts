@@ -414,8 +414,9 @@ function adviceFor(
     ) {
         const role = exchangeRoleFor(cmdlet);
         return role
-            ? `Grant the app the ${EXCHANGE_APP_ROLE} app role and the Exchange management role "${role}" ` +
-                  `(New-ManagementRoleAssignment -App <service principal> -Role "${role}"; see docs/permissions.md).`
+            ? `Grant the app the ${EXCHANGE_APP_ROLE} app role and put its service principal in a ` +
+                  `role group holding the Exchange management role "${role}" ` +
+                  `(New-RoleGroup / Add-RoleGroupMember; see docs/permissions.md).`
             : `${cmdlet} is missing from the permission manifest (dynamic-providers/connection/permissions.ts): add it with its Exchange role.`;
     }
     if (

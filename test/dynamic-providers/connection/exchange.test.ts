@@ -153,7 +153,7 @@ test("a missing Exchange role names the role and how to assign it", async () => 
 
     expect(error).toBeInstanceOf(ExchangeCommandError);
     expect(error.message).toContain('"Mail Recipients"');
-    expect(error.message).toContain("New-ManagementRoleAssignment");
+    expect(error.message).toContain("Add-RoleGroupMember");
 });
 
 describe("parseCmdletError", () => {

@@ -1,3 +1,6 @@
+import * as fs from "fs";
+import * as path from "path";
+
 import {
     EXCHANGE_OPERATIONS,
     GRAPH_OPERATIONS,
@@ -64,5 +67,19 @@ describe("permission manifest", () => {
 
     test("an unknown call matches nothing", () => {
         expect(findGraphOperations("GET", "/sites/root")).toEqual([]);
+    });
+});
+
+describe("docs/permissions.md", () => {
+    const doc = fs.readFileSync(path.join(__dirname, "../../../docs/permissions.md"), "utf8");
+
+    test("lists every Graph permission and Exchange role in the manifest", () => {
+        for (const permission of requiredGraphRoles()) expect(doc).toContain(`\`${permission}\``);
+        for (const role of requiredExchangeRoles()) expect(doc).toContain(`\`${role}\``);
+        for (const appRole of requiredExchangeAppRoles()) expect(doc).toContain(appRole);
+    });
+
+    test("names every Exchange cmdlet the manifest grants", () => {
+        for (const op of EXCHANGE_OPERATIONS) expect(doc).toContain(op.cmdlet);
     });
 });
