@@ -344,7 +344,6 @@ function createPolicy(ctx: GraphRequestContext): GraphResponse {
 
     const policy = normalizePolicy({
         id: ctx.newId(),
-        templateId: null,
         createdDateTime: ctx.now().toISOString(),
         modifiedDateTime: null,
         ...input,

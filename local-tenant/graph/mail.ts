@@ -237,6 +237,22 @@ function messageView(ctx: GraphRequestContext, message: MailMessage): GraphObjec
     return view;
 }
 
+/** Outlook returns a message's id whatever `$select` names (the documented example shows it). */
+function withId(ctx: GraphRequestContext): GraphRequestContext {
+    const key = [...ctx.query.keys()].find((k) => k.replace(/^\$/, "").toLowerCase() === "select");
+    const select = key === undefined ? undefined : ctx.query.get(key);
+    if (
+        key === undefined ||
+        !select ||
+        select.split(",").some((p) => p.trim().toLowerCase() === "id")
+    ) {
+        return ctx;
+    }
+    const query = new URLSearchParams(ctx.query);
+    query.set(key, `${select},id`);
+    return { ...ctx, query };
+}
+
 /** Newest first by received (or sent) time, the order Outlook lists a folder in. */
 function byNewest(a: MailMessage, b: MailMessage): number {
     const left = a.receivedDateTime ?? a.sentDateTime ?? "";
@@ -261,7 +277,7 @@ function listMessages(ctx: GraphRequestContext, folder: string | undefined): Gra
     }
     const items = [...messages].sort(byNewest).map((m) => messageView(ctx, m));
     // Documented: default page size 10, $top from 1 to 1000.
-    return collection(ctx, items, { defaultPageSize: 10, maxPageSize: 1000, context });
+    return collection(withId(ctx), items, { defaultPageSize: 10, maxPageSize: 1000, context });
 }
 
 const MAIL_READ = ["Mail.ReadBasic.All", "Mail.Read", "Mail.ReadWrite"];

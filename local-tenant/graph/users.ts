@@ -144,7 +144,23 @@ function projectDefault(ctx: GraphRequestContext, obj: GraphObject): GraphObject
     return out;
 }
 
+/**
+ * signInActivity is only returned to apps that may also read the audit logs: Graph wants
+ * AuditLog.Read.All besides the user permission when a query selects or filters on it
+ * (user-list page, examples.json note on get_users_signin_last_time).
+ */
+function checkSignInActivityPermission(ctx: GraphRequestContext): void {
+    const mentions = [...ctx.query.entries()].some(
+        ([key, value]) =>
+            /^\$?(select|filter)$/i.test(key) && value.toLowerCase().includes("signinactivity"),
+    );
+    if (mentions) {
+        requireRoles(ctx, ["AuditLog.Read.All"]);
+    }
+}
+
 function listUsers(ctx: GraphRequestContext): GraphResponse {
+    checkSignInActivityPermission(ctx);
     const items = ctx.state.users.map(userView);
     const response = collection(ctx, items, {
         defaultPageSize: 100,
@@ -157,6 +173,7 @@ function listUsers(ctx: GraphRequestContext): GraphResponse {
 }
 
 function getUser(ctx: GraphRequestContext): GraphResponse {
+    checkSignInActivityPermission(ctx);
     const user = requireUser(ctx);
     const response = entity(ctx, userView(user), "users/$entity");
     return { ...response, body: projectDefault(ctx, response.body as GraphObject) };

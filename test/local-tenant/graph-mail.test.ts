@@ -138,7 +138,9 @@ describe("Graph mail on the local tenant", () => {
             "Change of bank account for outstanding invoices",
             "Updated remittance details for December payment run",
         ]);
+        // Outlook adds the id to whatever $select names.
         expect(Object.keys(answer.body.value[0]).sort()).toEqual([
+            "id",
             "sentDateTime",
             "subject",
             "toRecipients",
