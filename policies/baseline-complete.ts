@@ -17,6 +17,7 @@ import { dmarcTags, findTxtRecords, isDmarc } from "./lib/mail-records";
 import {
     CONDITIONAL_ACCESS_POLICY,
     CONSENT_POLICY,
+    declaresBaseline,
     EXCHANGE_PROTECTION,
     TOKEN_PROTECTION_POLICY,
 } from "./lib/resource-types";
@@ -166,6 +167,10 @@ export const baselineComplete: StackValidationPolicy = {
     severity: "medium",
     configSchema,
     validateStack: (args, reportViolation) => {
+        // 0. A stack holding only incident files has no baseline to judge.
+        if (!declaresBaseline(args.resources)) {
+            args.notApplicable("the stack declares no hardening baseline");
+        }
         const config = configOf<BaselineCompleteConfig>(configSchema, args);
 
         // 1. Judge each control on its own, so one unreadable value does not hide the rest.

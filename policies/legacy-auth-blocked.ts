@@ -12,7 +12,7 @@ import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 
 import { breakGlassAccountsSchema, configOf } from "./lib/config";
 import { accountSet, isObjectId } from "./lib/identity";
-import { CONDITIONAL_ACCESS_POLICY } from "./lib/resource-types";
+import { CONDITIONAL_ACCESS_POLICY, declaresBaseline } from "./lib/resource-types";
 import { isUnknown, PreviewUnknowns } from "./lib/unknowns";
 
 export interface LegacyAuthBlockedConfig {
@@ -34,6 +34,11 @@ export const legacyAuthBlocked: StackValidationPolicy = {
     severity: "critical",
     configSchema,
     validateStack: (args, reportViolation) => {
+        // 0. A stack holding only incident files has no baseline to judge (the tenant's
+        //    baseline lives in another stack).
+        if (!declaresBaseline(args.resources)) {
+            args.notApplicable("the stack declares no hardening baseline");
+        }
         const config = configOf<LegacyAuthBlockedConfig>(configSchema, args);
         const allowedExclusions = accountSet(config.breakGlassAccounts.filter(isObjectId));
         const unknowns = new PreviewUnknowns();

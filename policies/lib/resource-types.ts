@@ -35,3 +35,16 @@ export const DNS_RECORD_SET = "azure-native:dns:RecordSet";
 
 /** The mail authentication component; its outputs hold records for zones hosted elsewhere. */
 export const MAIL_AUTHENTICATION = "bec-guard:baseline:MailAuthentication";
+
+/** Type prefix of the hardening baseline's components (`bec-guard:baseline:<Name>`). */
+export const BASELINE_COMPONENT_PREFIX = "bec-guard:baseline:";
+
+/**
+ * Whether a stack declares any hardening baseline: a baseline component or a Conditional
+ * Access policy. Stack-wide baseline checks do not apply to a stack that only holds incidents.
+ */
+export function declaresBaseline(resources: ReadonlyArray<{ type: string }>): boolean {
+    return resources.some(
+        (r) => r.type.startsWith(BASELINE_COMPONENT_PREFIX) || r.type === CONDITIONAL_ACCESS_POLICY,
+    );
+}

@@ -156,6 +156,15 @@ describe("baseline-complete", () => {
         expect(messages(violations)[0]).toContain("out-of-band payment checks");
     });
 
+    test("a stack holding only incidents is not judged", async () => {
+        const incidentOnly: TestResource = {
+            type: "pulumi-nodejs:dynamic/bec-guard:Quarantine",
+            name: "inc-2041-alice",
+            props: { user: "alice@contoso.com" },
+        };
+        expect(await validateStack(baselineComplete, [incidentOnly])).toEqual([]);
+    });
+
     test("a skipped control is not reported", async () => {
         const violations = await validateStack(baselineComplete, without("token-protection"), {
             skip: ["tokenProtection"],

@@ -57,6 +57,15 @@ describe("legacy-auth-blocked", () => {
         expect(await check([requireMfa, legacyBlock()])).toEqual([]);
     });
 
+    test("a stack holding only incidents is not judged", async () => {
+        const incidentOnly: TestResource = {
+            type: "pulumi-nodejs:dynamic/bec-guard:Quarantine",
+            name: "inc-2041-alice",
+            props: { user: "alice@contoso.com" },
+        };
+        expect(await check([incidentOnly])).toEqual([]);
+    });
+
     test("a stack with no legacy block is a mandatory stack-level violation", async () => {
         const violations = await check([requireMfa]);
         expect(violations).toHaveLength(1);
