@@ -107,6 +107,11 @@ export interface Mailbox {
     /** Get-MailboxFolderPermission rows; folder is the path after the colon, e.g. "\\Inbox". */
     folderPermissions: Array<{ folder: string; user: string; accessRights: string[] }>;
     messages: MailMessage[];
+    /**
+     * Optional: Graph mailboxSettings (automaticRepliesSetting, timeZone, language, ...) as
+     * GET /users/{id}/mailboxSettings returns them; absent means Outlook's defaults.
+     */
+    mailboxSettings?: GraphObject;
 }
 
 /** A directory user plus what hangs off it. */
@@ -130,7 +135,10 @@ export interface User {
     lastPasswordChangeDateTime: string;
     passwordPolicies?: string | null;
     /** Not returned by Graph; the local tenant keeps whether a change is forced at next sign-in. */
-    passwordProfile?: { forceChangePasswordNextSignIn: boolean; forceChangePasswordNextSignInWithMfa?: boolean };
+    passwordProfile?: {
+        forceChangePasswordNextSignIn: boolean;
+        forceChangePasswordNextSignInWithMfa?: boolean;
+    };
     /**
      * Only a hash-free marker: the local tenant never stores the plain password. It keeps the
      * time it was last set and a SHA-256 of it so tests can prove a reset happened.

@@ -241,7 +241,16 @@ function validateGrantControls(ctx: GraphRequestContext, grant: GraphObject): vo
 /** Graph's needs for the application condition (see the module comment). */
 function requireApplicationReadForAppCondition(ctx: GraphRequestContext, body: GraphObject): void {
     const touchesApps = isObject(body.conditions) && "applications" in body.conditions;
-    if (touchesApps && !rolesOf(ctx).has("Application.Read.All")) {
+    // Higher permissions that read applications too satisfy the check (the permission
+    // manifest relies on Application.ReadWrite.All covering it).
+    const readers = [
+        "Application.Read.All",
+        "Application.ReadWrite.All",
+        "Directory.Read.All",
+        "Directory.ReadWrite.All",
+    ];
+    const roles = rolesOf(ctx);
+    if (touchesApps && !readers.some((r) => roles.has(r))) {
         throw new GraphHttpError(
             403,
             "AccessDenied",

@@ -280,11 +280,60 @@ function listMessages(ctx: GraphRequestContext, folder: string | undefined): Gra
     return collection(withId(ctx), items, { defaultPageSize: 10, maxPageSize: 1000, context });
 }
 
+// ---------------------------------------------------------------------------------------------
+// Mailbox settings
+
+/** What Outlook reports for a mailbox whose settings the scenario does not give. */
+function defaultMailboxSettings(mailbox: Mailbox): GraphObject {
+    return {
+        archiveFolder: null,
+        timeZone: "UTC",
+        automaticRepliesSetting: {
+            status: "disabled",
+            externalAudience: "all",
+            internalReplyMessage: "",
+            externalReplyMessage: "",
+            scheduledStartDateTime: { dateTime: "2026-01-01T00:00:00.0000000", timeZone: "UTC" },
+            scheduledEndDateTime: { dateTime: "2026-01-02T00:00:00.0000000", timeZone: "UTC" },
+        },
+        language: { locale: "en-US", displayName: "English (United States)" },
+        workingHours: {
+            daysOfWeek: ["monday", "tuesday", "wednesday", "thursday", "friday"],
+            startTime: "08:00:00.0000000",
+            endTime: "17:00:00.0000000",
+            timeZone: { name: "UTC" },
+        },
+        dateFormat: "M/d/yyyy",
+        timeFormat: "h:mm tt",
+        userPurpose: mailbox.recipientTypeDetails === "SharedMailbox" ? "shared" : "user",
+        delegateMeetingMessageDeliveryOptions: "sendToDelegateOnly",
+    };
+}
+
+function getMailboxSettings(ctx: GraphRequestContext): GraphResponse {
+    const { user, mailbox } = requireMailbox(ctx);
+    const settings = {
+        ...defaultMailboxSettings(mailbox),
+        ...clone(mailbox.mailboxSettings ?? {}),
+    };
+    return entity(ctx, settings, `users('${user.id}')/mailboxSettings`);
+}
+
 const MAIL_READ = ["Mail.ReadBasic.All", "Mail.Read", "Mail.ReadWrite"];
 const RULES_READ = ["MailboxSettings.Read", "MailboxSettings.ReadWrite"];
 const RULES_WRITE = ["MailboxSettings.ReadWrite"];
 
 export const routes: GraphRoute[] = [
+    {
+        method: "GET",
+        pattern: "/users/{userId}/mailboxSettings",
+        // user-get-mailboxsettings (not in examples.json): MailboxSettings.Read, higher
+        // MailboxSettings.ReadWrite.
+        permissions: { anyOf: RULES_READ },
+        bucket: "outlook",
+        mailboxOf: mailboxOfUserParam,
+        handler: getMailboxSettings,
+    },
     {
         method: "GET",
         pattern: "/users/{userId}/mailFolders/{folderId}/messageRules",

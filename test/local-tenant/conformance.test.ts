@@ -20,6 +20,7 @@
  * - `/me` forms are replayed as `/users/{id}`: app-only tokens have no signed-in user.
  */
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import type { GraphObject, TenantState, User } from "../../local-tenant/model";
 import { METHOD_TYPES } from "../../local-tenant/graph/authentication-methods";
@@ -121,7 +122,7 @@ if (!examples) {
         let stateDir: string;
 
         beforeAll(async () => {
-            stateDir = fs.mkdtempSync(path.join(require("os").tmpdir(), "bec-guard-conformance-"));
+            stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "bec-guard-conformance-"));
             tenant = await startLocalTenant({
                 scenario: "empty",
                 port: 0,

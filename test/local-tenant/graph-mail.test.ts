@@ -176,6 +176,26 @@ describe("Graph mail on the local tenant", () => {
         expect(answer.body.value[0]).not.toHaveProperty("bodyPreview");
     });
 
+    test("mailbox settings report automatic replies, and a shared mailbox's purpose", async () => {
+        const own = await graph(
+            tenant,
+            rulesToken,
+            "GET",
+            `/v1.0/users/${megan.id}/mailboxSettings`,
+        );
+        const shared = await graph(
+            tenant,
+            rulesToken,
+            "GET",
+            `/v1.0/users/${CONTOSO.sharedMailbox.upn}/mailboxSettings`,
+        );
+
+        expect(own.status).toBe(200);
+        expect(own.body.automaticRepliesSetting.status).toBe("disabled");
+        expect(own.body.userPurpose).toBe("user");
+        expect(shared.body.userPurpose).toBe("shared");
+    });
+
     test("an unknown folder is Outlook's ErrorItemNotFound", async () => {
         const answer = await graph(
             tenant,
