@@ -68,6 +68,8 @@ export class HardeningBaseline extends pulumi.ComponentResource {
     public readonly mail: Record<string, MailAuthentication>;
     /** Every DNS record to publish, per domain (also those created in Azure DNS). */
     public readonly mailRecords: pulumi.Output<Record<string, MailDnsRecord[]>>;
+    /** MTA-STS policy file contents, per domain that manages MTA-STS. */
+    public readonly mtaStsPolicies: Record<string, string>;
 
     constructor(name: string, args: HardeningBaselineArgs, opts?: pulumi.ComponentResourceOptions) {
         super("bec-guard:baseline:HardeningBaseline", name, {}, opts);
@@ -133,6 +135,15 @@ export class HardeningBaseline extends pulumi.ComponentResource {
             Object.fromEntries(Object.entries(this.mail).map(([key, mail]) => [key, mail.records])),
         );
 
-        this.registerOutputs({ mailRecords: this.mailRecords });
+        this.mtaStsPolicies = Object.fromEntries(
+            Object.entries(this.mail).flatMap(([key, mail]) =>
+                mail.mtaStsPolicy ? [[key, mail.mtaStsPolicy]] : [],
+            ),
+        );
+
+        this.registerOutputs({
+            mailRecords: this.mailRecords,
+            mtaStsPolicies: this.mtaStsPolicies,
+        });
     }
 }

@@ -1,6 +1,4 @@
-import * as pulumi from "@pulumi/pulumi";
-
-import { declared, DeclaredResource, installMocks, valueOf } from "./mocks";
+import { declared, DeclaredResource, installMocks, settleBaseline, valueOf } from "./mocks";
 import { validateAuthenticationMethodsPolicy } from "../../dynamic-providers/authentication-methods-policy";
 import { validateConsentPolicy } from "../../dynamic-providers/consent-policy";
 import { validateExchangeProtection } from "../../dynamic-providers/exchange-protection";
@@ -26,15 +24,7 @@ async function declare(args: Partial<HardeningBaselineArgs>) {
         breakGlassAccounts: BREAK_GLASS,
         ...args,
     });
-    const children: pulumi.CustomResource[] = [
-        ...Object.values(baseline.conditionalAccess?.policies ?? {}),
-        ...(baseline.tokenProtection ? [baseline.tokenProtection.policy] : []),
-        ...(baseline.authenticationMethods ? [baseline.authenticationMethods.policy] : []),
-        ...(baseline.consent ? [baseline.consent.policy] : []),
-        ...(baseline.exchangeProtection ? [baseline.exchangeProtection.protection] : []),
-    ];
-    await Promise.all(children.map((child) => valueOf(child.id)));
-    await valueOf(baseline.mailRecords);
+    await settleBaseline(baseline);
     return baseline;
 }
 

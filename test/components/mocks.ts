@@ -5,6 +5,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 
+import { HardeningBaseline } from "../../components/baseline";
+
 export interface DeclaredResource {
     type: string;
     name: string;
@@ -107,4 +109,29 @@ export function declared(resources: DeclaredResource[], name: string): DeclaredR
         );
     }
     return found;
+}
+
+/**
+ * Waits until every resource a `HardeningBaseline` declared has reached the mocks (dynamic
+ * resources serialize their provider first, which takes a moment), so a test never ends with
+ * registrations still running.
+ */
+export async function settleBaseline(baseline: HardeningBaseline): Promise<void> {
+    const children: pulumi.CustomResource[] = [
+        ...Object.values(baseline.conditionalAccess?.policies ?? {}),
+        ...(baseline.conditionalAccess?.allowedCountriesLocation
+            ? [baseline.conditionalAccess.allowedCountriesLocation]
+            : []),
+        ...(baseline.tokenProtection ? [baseline.tokenProtection.policy] : []),
+        ...(baseline.authenticationMethods ? [baseline.authenticationMethods.policy] : []),
+        ...(baseline.consent ? [baseline.consent.policy] : []),
+        ...(baseline.exchangeProtection ? [baseline.exchangeProtection.protection] : []),
+        ...Object.values(baseline.mail).flatMap((mail) => [
+            ...Object.values(mail.recordSets),
+            ...(mail.dkimKeys ? [mail.dkimKeys] : []),
+            ...(mail.dkimSigning ? [mail.dkimSigning] : []),
+        ]),
+    ];
+    await Promise.all(children.map((child) => valueOf(child.id)));
+    await valueOf(baseline.mailRecords);
 }
