@@ -13,7 +13,7 @@
  * and message in `details`); the ExId is derived from the exception type.
  */
 import { createHash, randomUUID } from "crypto";
-import type { AppRegistration, TenantState } from "./model";
+import type { TenantState } from "./model";
 import { CmdletError, type Cmdlet } from "./contracts";
 import { EXCHANGE_APP_ROLE, EXCHANGE_AUDIENCE, type Identity, tenantMatches } from "./identity";
 import type { Throttler } from "./throttling";
@@ -328,5 +328,3 @@ function exchangeError(
         },
     };
 }
-
-export type { AppRegistration };

@@ -490,7 +490,11 @@ function aadError(
 ): IdentityResponse {
     const traceId = crypto.randomUUID();
     const correlationId = crypto.randomUUID();
-    const timestamp = new Date().toISOString().replace("T", " ").replace("Z", "Z");
+    // Entra writes "2024-05-01 12:00:00Z".
+    const timestamp = new Date()
+        .toISOString()
+        .replace("T", " ")
+        .replace(/\.\d+Z$/, "Z");
     return {
         status,
         body: {
