@@ -21,6 +21,7 @@ import {
     checkOneOf,
     clone,
     declaredMatches,
+    describeError,
     getPath,
     inputFailure,
     InputFailure,
@@ -913,7 +914,7 @@ function partialFailure(
     properties: Record<string, unknown>,
     step: string,
 ): Error {
-    const message = `${step}: ${err instanceof Error ? err.message : String(err)}`;
+    const message = `${step}: ${describeError(err)}`;
     return Object.assign(new Error(message), { id, properties, reasons: [message] });
 }
 

@@ -18,6 +18,7 @@ import {
     checkOneOf,
     clone,
     deepEqual,
+    describeError,
     inputFailure,
     InputFailure,
     isGuid,
@@ -489,7 +490,7 @@ function recordOf(tenant: ConsentTenantState, inputs: ConsentPolicyInputs): Cons
 }
 
 function partial(err: unknown, properties: Record<string, unknown>): Error {
-    const message = `consent policy: ${err instanceof Error ? err.message : String(err)}`;
+    const message = `consent policy: ${describeError(err)}`;
     return Object.assign(new Error(message), { id: CONSENT_ID, properties, reasons: [message] });
 }
 

@@ -14,7 +14,13 @@
  * stops an attacker from sending as the organisation's own domain.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { inputFailure, InputFailure, isDomainName, progress } from "./settings-support";
+import {
+    describeError,
+    inputFailure,
+    InputFailure,
+    isDomainName,
+    progress,
+} from "./settings-support";
 import {
     isExchangeNotFound,
     openExchange,
@@ -110,7 +116,7 @@ export function selectorOutputs(config: Record<string, unknown>): {
 
 /** Whether an Exchange error is its refusal to enable before the CNAMEs resolve. */
 export function isCnameMissing(err: unknown): boolean {
-    return /CNAME record does not exist/i.test(String((err as Error)?.message ?? err));
+    return /CNAME record does not exist/i.test(describeError(err));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -168,7 +174,7 @@ async function enableSigning(
             `DKIM signing for ${domain} cannot be enabled yet: Exchange cannot resolve the selector CNAMEs. ` +
                 `Publish selector1._domainkey.${domain} CNAME ${String(config.Selector1CNAME)} and ` +
                 `selector2._domainkey.${domain} CNAME ${String(config.Selector2CNAME)}, wait for DNS, ` +
-                `then run again (or set enable: false until then). Exchange said: ${(err as Error).message}`,
+                `then run again (or set enable: false until then). Exchange said: ${describeError(err)}`,
         );
     }
 }
@@ -220,7 +226,7 @@ export const dkimSigningProvider: pulumi.dynamic.ResourceProvider = {
             try {
                 await enableSigning(exchange, config, domain, label);
             } catch (err) {
-                const message = (err as Error).message;
+                const message = describeError(err);
                 throw Object.assign(new Error(message), {
                     id: domain,
                     properties: { ...outs, drift: ["signing not enabled"] },
@@ -256,7 +262,7 @@ export const dkimSigningProvider: pulumi.dynamic.ResourceProvider = {
             try {
                 await enableSigning(exchange, config, domain, label);
             } catch (err) {
-                const message = (err as Error).message;
+                const message = describeError(err);
                 throw Object.assign(new Error(message), {
                     id,
                     properties: { ...outs, drift: ["signing not enabled"] },

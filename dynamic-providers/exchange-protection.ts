@@ -22,6 +22,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
     checkOneOf,
     declaredMatches,
+    describeError,
     inputFailure,
     InputFailure,
     isDomainName,
@@ -737,7 +738,7 @@ async function converge(
                 (r) => !plan.recorded.some((p) => exchangeSettingKey(p) === exchangeSettingKey(r)),
             ),
         ];
-        const message = `Exchange protection: ${err instanceof Error ? err.message : String(err)}`;
+        const message = `Exchange protection: ${describeError(err)}`;
         throw Object.assign(new Error(message), {
             properties: { ...outputs, previous: keep, drift: ["apply did not finish"] },
             reasons: [message],

@@ -98,11 +98,17 @@ export interface SettingsExchange {
  */
 export function isExchangeNotFound(err: unknown): boolean {
     const e = err as
-        | { status?: number; exceptionType?: string; category?: string; message?: string }
+        | {
+              status?: number;
+              exceptionType?: string;
+              category?: string;
+              message?: string;
+              exchangeMessage?: string;
+          }
         | undefined;
     return (
         e?.status === 404 ||
         /ManagementObjectNotFound/i.test(`${e?.exceptionType ?? ""} ${e?.category ?? ""}`) ||
-        /couldn't be found on/i.test(String(e?.message ?? ""))
+        /couldn't be found on/i.test(`${e?.message ?? ""} ${e?.exchangeMessage ?? ""}`)
     );
 }

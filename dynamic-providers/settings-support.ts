@@ -221,6 +221,22 @@ export function setPath(
     });
 }
 
+/**
+ * A readable one-line description of any failure. Error subclasses carried in a serialized
+ * provider can lose `message` (the SDK re-wraps them), so the fields the connection layer's
+ * errors carry are tried too.
+ */
+export function describeError(err: unknown): string {
+    const e = err as Record<string, unknown> | undefined;
+    if (e && typeof e === "object") {
+        for (const key of ["message", "exchangeMessage", "graphMessage", "body", "code"]) {
+            const value = e[key];
+            if (typeof value === "string" && value.trim() !== "") return value;
+        }
+    }
+    return String(err);
+}
+
 /** One line of progress for the `pulumi up` output, prefixed with the resource so it can be found. */
 export function progress(resource: string, message: string): void {
     console.log(`[${resource}] ${message}`);

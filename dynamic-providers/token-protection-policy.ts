@@ -29,7 +29,7 @@ import {
     showValue,
     withoutODataControl,
 } from "./settings-support";
-import { isGraphNotFound, openGraph, PolicyGraph, rememberConfig } from "./settings-clients";
+import { openGraph, PolicyGraph, rememberConfig } from "./settings-clients";
 
 // ---------------------------------------------------------------------------------------------
 // Inputs
@@ -285,7 +285,11 @@ export function tokenProtectionInputsOf(props: Record<string, any>): TokenProtec
 const POLICIES = "/identity/conditionalAccess/policies";
 const BETA = { version: "beta" as const };
 
-/** Object ids for the accounts (UPNs are looked up; an unknown account stops the write). */
+/**
+ * Object ids for the accounts; UPNs are looked up by filter (an empty answer means no such
+ * user, without relying on a 404 error surviving the provider's serialization). An unknown
+ * account stops the write: a policy is never written without its exclusions.
+ */
 export async function resolveAccounts(
     graph: PolicyGraph,
     accounts: readonly string[],
@@ -293,40 +297,39 @@ export async function resolveAccounts(
     return Promise.all(
         accounts.map(async (account) => {
             if (isGuid(account)) return account.toLowerCase();
-            try {
-                const user = await graph.get(`/users/${encodeURIComponent(account)}?$select=id`);
-                return String(user.id).toLowerCase();
-            } catch (err) {
-                if (isGraphNotFound(err)) {
-                    throw new Error(
-                        `breakGlassAccounts has "${account}": no such user in the tenant. Fix the UPN or ` +
-                            `use the account's object id; the policy is not written without its exclusions.`,
-                    );
-                }
-                throw err;
+            const upn = String(account).replace(/'/g, "''");
+            const found = await graph.list(
+                `/users?$filter=userPrincipalName eq '${upn}'&$select=id`,
+            );
+            if (found.length === 0) {
+                throw new Error(
+                    `breakGlassAccounts has "${account}": no such user in the tenant. Fix the UPN or ` +
+                        `use the account's object id; the policy is not written without its exclusions.`,
+                );
             }
+            return String(found[0].id).toLowerCase();
         }),
     );
+}
+
+/** Every CA policy (beta, so token protection's session control is visible). */
+async function listPolicies(graph: PolicyGraph): Promise<Array<Record<string, unknown>>> {
+    return graph.list(POLICIES, BETA);
 }
 
 async function findByName(
     graph: PolicyGraph,
     displayName: string,
 ): Promise<Record<string, unknown> | undefined> {
-    const list = await graph.list(POLICIES, BETA);
-    return list.find((p) => typeof p.displayName === "string" && p.displayName === displayName);
+    return (await listPolicies(graph)).find((p) => p.displayName === displayName);
 }
 
+/** The policy with this id, or undefined when it was deleted (found by listing, not by a 404). */
 async function getPolicy(
     graph: PolicyGraph,
     id: string,
 ): Promise<Record<string, unknown> | undefined> {
-    try {
-        return await graph.get(`${POLICIES}/${id}`, BETA);
-    } catch (err) {
-        if (isGraphNotFound(err)) return undefined;
-        throw err;
-    }
+    return (await listPolicies(graph)).find((p) => String(p.id).toLowerCase() === id.toLowerCase());
 }
 
 /** Break-glass accounts from the inputs plus the stack's `bec-guard:breakGlassAccounts`. */
@@ -462,12 +465,9 @@ export const tokenProtectionPolicyProvider: pulumi.dynamic.ResourceProvider = {
                 await graph.patch(`${POLICIES}/${policyId}`, props.previous, BETA);
             return;
         }
+        if (!(await getPolicy(graph, policyId))) return;
         progress(label, `deleting the token protection policy ${policyId}`);
-        try {
-            await graph.delete(`${POLICIES}/${policyId}`, BETA);
-        } catch (err) {
-            if (!isGraphNotFound(err)) throw err;
-        }
+        await graph.delete(`${POLICIES}/${policyId}`, BETA);
     },
 };
 
