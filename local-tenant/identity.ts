@@ -112,11 +112,7 @@ export class Identity {
             status: 200,
             body: {
                 token_endpoint: `${root}/oauth2/v2.0/token`,
-                token_endpoint_auth_methods_supported: [
-                    "client_secret_post",
-                    "private_key_jwt",
-                    "client_secret_basic",
-                ],
+                token_endpoint_auth_methods_supported: ["client_secret_post", "private_key_jwt"],
                 jwks_uri: `${root}/discovery/v2.0/keys`,
                 response_modes_supported: ["query", "fragment", "form_post"],
                 subject_types_supported: ["pairwise"],

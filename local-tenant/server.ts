@@ -314,6 +314,9 @@ class LocalTenantServer {
     private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
         const startedAt = RequestLog.now();
         const chunks: Buffer[] = [];
+        // A client that goes away mid-request is its own problem, not a crash of the tenant.
+        req.on("error", () => undefined);
+        res.on("error", () => undefined);
         req.on("data", (chunk: Buffer) => chunks.push(chunk));
         req.on("end", () => {
             const url = req.url ?? "/";
@@ -609,8 +612,9 @@ class LocalTenantServer {
             payload = Buffer.from(JSON.stringify(response.body), "utf8");
             headers["Content-Type"] ??= GRAPH_JSON;
         }
-        // An explicit length lets headers and body leave in one TLS write (no chunked encoding).
-        headers["Content-Length"] = String(payload?.length ?? 0);
+        // An explicit length lets headers and body leave in one TLS write (no chunked
+        // encoding); a 204 must carry none.
+        if (response.status !== 204) headers["Content-Length"] = String(payload?.length ?? 0);
         res.writeHead(response.status, headers);
         res.end(payload);
         if (log) this.logEntry(incoming, response.status, meta);
