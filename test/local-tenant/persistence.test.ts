@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { StateStore } from "../../local-tenant/persistence";
 import { ScenarioError, loadScenarioFile, resolveScenarioPath } from "../../local-tenant/scenario";
 import { startLocalTenant, type LocalTenant } from "../../local-tenant/server";
 import { FIXTURE, call, closeAgents, getToken } from "./helpers";
@@ -64,6 +65,40 @@ describe("local tenant persistence", () => {
         expect(fs.readdirSync(stateDir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
         expect(fs.statSync(file).mode & 0o077).toBe(0);
         expect(() => loadScenarioFile(file)).not.toThrow();
+    });
+});
+
+describe("state store", () => {
+    test("a burst of changes is written once, after the burst, through a temporary file", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bec-guard-store-"));
+        const file = path.join(dir, "state.json");
+        const state = loadScenarioFile(FIXTURE);
+        const store = new StateStore(file, () => state);
+        const writes = jest.spyOn(fs.promises, "writeFile");
+        const renames = jest.spyOn(fs.promises, "rename");
+        try {
+            for (let i = 0; i < 100; i++) {
+                state.groups.push({
+                    id: `g${i}`,
+                    displayName: `G${i}`,
+                    securityEnabled: true,
+                    mailEnabled: false,
+                });
+                store.changed();
+            }
+            expect(fs.existsSync(file)).toBe(false);
+
+            await store.flush();
+
+            expect(writes).toHaveBeenCalledTimes(1);
+            expect(String(writes.mock.calls[0][0])).toMatch(/\.tmp$/);
+            expect(renames).toHaveBeenCalledWith(writes.mock.calls[0][0], file);
+            expect(JSON.parse(fs.readFileSync(file, "utf8")).groups).toHaveLength(100);
+        } finally {
+            writes.mockRestore();
+            renames.mockRestore();
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
 
