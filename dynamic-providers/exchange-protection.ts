@@ -384,7 +384,13 @@ export function recordExchangeSettings(
 ): RecordedExchangeSetting[] {
     return settings.map((s) => {
         const current = currentExchangeValue(snapshot, s);
-        const where = { field: s.field, noun: s.noun, identity: s.identity, property: s.property };
+        // No undefined members: outputs travel as protobuf Structs, which refuse them.
+        const where: Omit<RecordedExchangeSetting, "present" | "value"> = {
+            field: s.field,
+            noun: s.noun,
+            property: s.property,
+        };
+        if (s.identity !== undefined) where.identity = s.identity;
         return current.present
             ? { ...where, present: true, value: current.value }
             : { ...where, present: false };
