@@ -98,7 +98,8 @@ interface RawItemResponse {
     body?: unknown;
 }
 
-const RETRYABLE_ITEM = new Set([429, 503, 504]);
+// An array, not a Set: Pulumi's closure serializer does not carry module-level Sets.
+const RETRYABLE_ITEM: readonly number[] = [429, 503, 504];
 
 /**
  * Runs requests through `$batch` with the rules in the file comment.
@@ -324,7 +325,7 @@ export class GraphBatcher {
             }
             const headers = lowerCaseKeys(response.headers ?? {});
             const retryable =
-                RETRYABLE_ITEM.has(response.status) ||
+                RETRYABLE_ITEM.includes(response.status) ||
                 ((response.status === 500 || response.status === 502) && item.method !== "POST");
             if (retryable && item.attempts < this.maxAttempts) {
                 const asked = retryAfterFromItem(headers);

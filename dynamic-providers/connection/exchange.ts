@@ -25,6 +25,7 @@ import type { TokenCredential } from "@azure/identity";
 
 import { resolveEndpoints, type CloudEndpoints } from "./clouds";
 import { createCredential } from "./credentials";
+import { completeError } from "./errors";
 import {
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_MAX_RETRY_AFTER_SECONDS,
@@ -91,12 +92,12 @@ export class ExchangeCommandError extends Error {
         /** Times the request was sent. */
         readonly attempts = 1,
     ) {
-        super(
+        const message =
             `Exchange ${cmdlet} failed: ${status === 0 ? "no response" : status} ` +
-                `${exceptionType || category}: ${exchangeMessage} ${advice}` +
-                (requestId ? ` (request-id ${requestId})` : ""),
-        );
-        this.name = "ExchangeCommandError";
+            `${exceptionType || category}: ${exchangeMessage} ${advice}` +
+            (requestId ? ` (request-id ${requestId})` : "");
+        super(message);
+        completeError(this, ExchangeCommandError.prototype, "ExchangeCommandError", message);
     }
 
     /** The object (mailbox, rule, permission...) does not exist. */
@@ -266,7 +267,7 @@ export class ExchangeClient {
                 });
             } catch (err) {
                 const transient =
-                    err instanceof NetworkError && TRANSIENT_NETWORK_CODES.has(err.code ?? "");
+                    err instanceof NetworkError && TRANSIENT_NETWORK_CODES.includes(err.code ?? "");
                 if (!transient || !repeatable || attempt >= this.maxAttempts) {
                     throw new ExchangeCommandError(
                         cmdlet,

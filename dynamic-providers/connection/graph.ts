@@ -35,6 +35,7 @@ import type { TokenCredential } from "@azure/identity";
 
 import { resolveEndpoints, type CloudEndpoints } from "./clouds";
 import { createCredential } from "./credentials";
+import { completeError } from "./errors";
 import { tenantLimits, mailboxOf, type TenantLimits } from "./limits";
 import { safeLogger, type ConnectionLogger, type SafeLogger } from "./log";
 import { findGraphOperations } from "./permissions";
@@ -143,14 +144,19 @@ export class GraphRequestError extends GraphClientError {
             init.date ? `date ${init.date}` : undefined,
         ].filter(Boolean);
         const statusText = init.status === 0 ? "no response" : String(init.status);
-        super(
+        const message =
             `Graph ${init.method} ${init.path} failed: ${statusText} ${init.code}: ` +
-                `${init.graphMessage} ${init.advice}` +
-                (ids.length > 0 ? ` (${ids.join(", ")})` : ""),
+            `${init.graphMessage} ${init.advice}` +
+            (ids.length > 0 ? ` (${ids.join(", ")})` : "");
+        super(message);
+        // GraphClientError resets the prototype to its own; completeError restores ours.
+        completeError(
+            this,
+            GraphRequestError.prototype,
+            "GraphRequestError",
+            message,
+            GraphClientError.prototype,
         );
-        // GraphClientError resets the prototype to its own; restore ours.
-        Object.setPrototypeOf(this, new.target.prototype);
-        this.name = "GraphRequestError";
         this.status = init.status;
         this.code = init.code;
         this.graphMessage = init.graphMessage;
@@ -336,7 +342,7 @@ class RetryMiddleware implements Middleware {
                 response = context.response as Response;
             } catch (err) {
                 const transient =
-                    err instanceof NetworkError && TRANSIENT_NETWORK_CODES.has(err.code ?? "");
+                    err instanceof NetworkError && TRANSIENT_NETWORK_CODES.includes(err.code ?? "");
                 if (!transient || !isIdempotent(method, url) || attempt >= policy.maxAttempts) {
                     throw err;
                 }

@@ -22,12 +22,20 @@ export const OUTLOOK_CONCURRENCY_PER_MAILBOX = 4;
 /** Default number of Graph requests in flight per tenant in one process. */
 export const DEFAULT_OVERALL_CONCURRENCY = 8;
 
-/** A counting semaphore with FIFO waiters. */
+/**
+ * A counting semaphore with FIFO waiters.
+ *
+ * Note: fields are set in constructors, never as class field initializers: Pulumi's closure
+ * serializer keeps a class's constructor but drops field initializers.
+ */
 export class Semaphore {
-    private used = 0;
-    private readonly waiters: Array<() => void> = [];
+    private used: number;
+    private readonly waiters: Array<() => void>;
 
-    constructor(readonly capacity: number) {}
+    constructor(readonly capacity: number) {
+        this.used = 0;
+        this.waiters = [];
+    }
 
     get inFlight(): number {
         return this.used;
@@ -54,10 +62,13 @@ export class Semaphore {
 
 /** One semaphore per key (mailbox), plus a way to wait until any slot frees. */
 export class KeyedLimiter {
-    private readonly byKey = new Map<string, Semaphore>();
-    private readonly releaseWaiters: Array<() => void> = [];
+    private readonly byKey: Map<string, Semaphore>;
+    private readonly releaseWaiters: Array<() => void>;
 
-    constructor(readonly capacity: number) {}
+    constructor(readonly capacity: number) {
+        this.byKey = new Map();
+        this.releaseWaiters = [];
+    }
 
     private semaphore(key: string): Semaphore {
         let s = this.byKey.get(key);

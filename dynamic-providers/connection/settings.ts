@@ -14,6 +14,8 @@
 import * as fs from "fs";
 import * as util from "util";
 
+import { completeError } from "./errors";
+
 /** The Microsoft clouds we can talk to; `custom` is the local tenant or another test double. */
 export const CLOUD_NAMES = ["global", "usgov", "dod", "china", "custom"] as const;
 export type CloudName = (typeof CLOUD_NAMES)[number];
@@ -71,11 +73,11 @@ export interface ConfigSource {
 /** Thrown when settings are missing or invalid; `problems` holds one sentence per problem. */
 export class ConnectionSettingsError extends Error {
     constructor(readonly problems: string[]) {
-        super(
+        const message =
             `BEC Guard cannot connect to the tenant: ${problems.length} setting problem(s).\n` +
-                problems.map((p) => `- ${p}`).join("\n"),
-        );
-        this.name = "ConnectionSettingsError";
+            problems.map((p) => `- ${p}`).join("\n");
+        super(message);
+        completeError(this, ConnectionSettingsError.prototype, "ConnectionSettingsError", message);
     }
 }
 

@@ -19,6 +19,8 @@ import * as http from "http";
 import * as https from "https";
 import * as tls from "tls";
 
+import { completeError } from "./errors";
+
 /** A fetch-compatible function: what the Graph SDK's last middleware and the Exchange client call. */
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
@@ -32,12 +34,15 @@ export class NetworkError extends Error {
         readonly url: string,
     ) {
         super(message);
-        this.name = "NetworkError";
+        completeError(this, NetworkError.prototype, "NetworkError", message);
     }
 }
 
-/** Codes where the request may simply be repeated (for idempotent methods). */
-export const TRANSIENT_NETWORK_CODES = new Set([
+/**
+ * Codes where the request may simply be repeated (for idempotent methods). An array, not a Set:
+ * Pulumi's closure serializer does not carry module-level Sets or Maps.
+ */
+export const TRANSIENT_NETWORK_CODES: readonly string[] = [
     "ECONNRESET",
     "ECONNREFUSED",
     "EPIPE",
@@ -45,7 +50,7 @@ export const TRANSIENT_NETWORK_CODES = new Set([
     "ESOCKETTIMEDOUT",
     "EAI_AGAIN",
     "UND_ERR_SOCKET",
-]);
+];
 
 /**
  * The CA list to trust: Node's bundled public roots plus the PEM file's certificates.
