@@ -279,14 +279,29 @@ export class ConditionalAccessBaseline extends pulumi.ComponentResource {
 
         // 6. Payment authority and administrators: only phishing-resistant methods, because an
         //    AiTM proxy relays ordinary MFA and steals the session cookie.
+        if (
+            isPolicyDeclared(
+                "requirePhishingResistantMfa",
+                args.policies?.requirePhishingResistantMfa,
+            ) &&
+            highRiskGroups.length === 0 &&
+            adminRoles.length === 0
+        ) {
+            throw new Error(
+                `${name}: requirePhishingResistantMfa has no high-risk groups and no admin roles, ` +
+                    "so it would apply to nobody. Fix: give highRiskGroupIds or adminRoleTemplateIds, " +
+                    "or set policies.requirePhishingResistantMfa.enabled to false.",
+            );
+        }
         declare(
             "requirePhishingResistantMfa",
             "Require phishing-resistant MFA for high-risk users",
             {
                 conditions: {
                     users: {
-                        includedGroups: highRiskGroups,
-                        includedRoles: adminRoles,
+                        // An empty list reads back as absent and would show as a diff every run.
+                        ...(highRiskGroups.length > 0 ? { includedGroups: highRiskGroups } : {}),
+                        ...(adminRoles.length > 0 ? { includedRoles: adminRoles } : {}),
                         excludedUsers,
                     },
                     applications: { includedApplications: ["All"] },

@@ -239,6 +239,28 @@ describe("ConditionalAccessBaseline", () => {
         expect(user.sessionControls).toEqual({ signInFrequencyInterval: "everyTime" });
     });
 
+    test("without high-risk groups the phishing-resistant policy covers the admin roles only", async () => {
+        await declare({ highRiskGroupIds: [] });
+        const users = policy("ca-require-phishing-resistant-mfa").conditions.users;
+        expect(users.includedGroups).toBeUndefined();
+        expect(users.includedRoles).toEqual(Object.values(ADMIN_ROLE_TEMPLATE_IDS));
+    });
+
+    test("a phishing-resistant policy that would cover nobody is refused", () => {
+        expect(
+            () =>
+                new ConditionalAccessBaseline("empty", {
+                    breakGlassAccounts: [BREAK_GLASS_ID],
+                    highRiskGroupIds: [],
+                    adminRoleTemplateIds: [],
+                }),
+        ).toThrow(
+            "empty: requirePhishingResistantMfa has no high-risk groups and no admin roles, so it " +
+                "would apply to nobody. Fix: give highRiskGroupIds or adminRoleTemplateIds, or set " +
+                "policies.requirePhishingResistantMfa.enabled to false.",
+        );
+    });
+
     test("the display name prefix names every policy", async () => {
         await declare({ displayNamePrefix: "Contoso BEC" });
         for (const declared of policies()) {
