@@ -64,11 +64,11 @@ test("anchors organisation cmdlets on the system mailbox and mailbox cmdlets on 
     const mailbox = await conn.exchange.invoke<{ anchor: string }>(
         "Get-AnchorProbe",
         {},
-        { anchorMailbox: `UPN:user1@${DOMAIN}` },
+        { anchorMailbox: `user1@${DOMAIN}` },
     );
 
     expect(org.value[0].anchor).toBe(`APP:SystemMailbox{${SYSTEM_MAILBOX_GUID}}@${TENANT_ID}`);
-    expect(mailbox.value[0].anchor).toBe(`UPN:user1@${DOMAIN}`);
+    expect(mailbox.value[0].anchor).toBe(`user1@${DOMAIN}`);
 });
 
 test("follows @odata.nextLink by posting the same body until the last page", async () => {

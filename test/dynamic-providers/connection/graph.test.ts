@@ -4,6 +4,7 @@
  * what to do. Timing claims are proven from the tenant's request log, never from wall clock.
  */
 import { ClientSecretCredential } from "@azure/identity";
+import type { User } from "@microsoft/microsoft-graph-types";
 
 import {
     connect,
@@ -67,7 +68,7 @@ test("authenticates through @azure/identity with the tenant's token endpoint", a
 });
 
 test("pages through @odata.nextLink until the last page", async () => {
-    const users = await conn.pageAll<{ id: string }>("/users?$top=7&$select=id");
+    const users = await conn.pageAll<User>("/users?$top=7&$select=id");
 
     expect(users).toHaveLength(30);
     expect(new Set(users.map((u) => u.id)).size).toBe(30);
@@ -179,6 +180,18 @@ test("holds at most 4 requests in flight per mailbox", async () => {
     expect(entries).toHaveLength(12);
     expect(entries.every((r) => r.status === 200)).toBe(true);
     expect(maxOverlap(entries)).toBeLessThanOrEqual(4);
+});
+
+test("never has more than the overall limit of Graph requests in flight", async () => {
+    tenant.control.setFaults({ latencyMs: 30 });
+
+    await Promise.all(
+        Array.from({ length: 20 }, (_, i) => conn.graph.api(`/users/user${i + 1}@${DOMAIN}`).get()),
+    );
+
+    const entries = graphRequests("/v1.0/users/user");
+    expect(entries).toHaveLength(20);
+    expect(maxOverlap(entries)).toBeLessThanOrEqual(8);
 });
 
 test("log lines name retries but never the secret or a token", async () => {
