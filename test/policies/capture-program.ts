@@ -1,7 +1,6 @@
 /**
- * Prints, as JSON on stdout, the resources the BEC Guard program registers for one stack in a
- * preview: what the engine would hand the policy pack. Run in its own process (Pulumi's
- * runtime state is global, one stack per process):
+ * The resources the BEC Guard program registers for one stack in a preview: what the engine
+ * would hand the policy pack. Used by pack-host.test.ts; also runs alone to print them as JSON:
  *
  *   node -r ts-node/register/transpile-only test/policies/capture-program.ts local
  *
@@ -41,7 +40,11 @@ interface Registration {
     outputs?: Record<string, unknown>;
 }
 
-async function main(stack: string): Promise<void> {
+/** Captures one stack's preview; `load` requires the program's modules. */
+export async function captureProgram(
+    stack: string,
+    load: (file: string) => any = require,
+): Promise<CapturedProgram> {
     // 1. The stack's config, as `pulumi` would load it (objects as JSON strings).
     const file = path.join(repoRoot, "stacks", `Pulumi.${stack}.yaml`);
     const config = (parse(fs.readFileSync(file, "utf8"))?.config ?? {}) as Record<string, unknown>;
@@ -102,11 +105,22 @@ async function main(stack: string): Promise<void> {
         return registerOutputs(req, callback);
     };
 
-    // 4. Run the program and wait until every registration and output has been sent.
-    await runProgram();
+    // 4. Dynamic resources carry their provider serialized into `__provider`. The pack never
+    //    reads it (every policy ignores it), and serializing each provider's closure costs
+    //    seconds, so a placeholder of the same kind (a string) stands in for it here.
+    //    Serialization itself is exercised by the provider-host tests.
+    const closure = load(require.resolve("@pulumi/pulumi/runtime/closure/serializeClosure"));
+    closure.serializeFunction = async () => ({
+        text: "exports.handler = __provider; /* serialized provider omitted in this test */",
+        exportName: "handler",
+        containsSecrets: false,
+    });
+
+    // 5. Run the program and wait until every registration and output has been sent.
+    await runProgram(load);
     await settle(registrations);
 
-    // 5. The two views the engine gives the pack.
+    // 6. The two views the engine gives the pack.
     const engineResource = (r: Registration, properties: Record<string, unknown>) => ({
         type: r.type,
         name: r.name,
@@ -115,28 +129,24 @@ async function main(stack: string): Promise<void> {
         parent: r.parent,
         dependencies: r.dependencies,
     });
-    const captured: CapturedProgram = {
+    return {
         analyze: registrations.filter((r) => r.custom).map((r) => engineResource(r, r.inputs)),
         stack: registrations.map((r) => engineResource(r, r.custom ? r.inputs : (r.outputs ?? {}))),
     };
-    process.stdout.write(JSON.stringify(captured));
 }
 
 /** stacks/index.ts when it exists; until then, what it will declare. */
-async function runProgram(): Promise<void> {
+async function runProgram(load: (file: string) => any): Promise<void> {
     const program = path.join(repoRoot, "stacks", "index.ts");
     if (fs.existsSync(program)) {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const exported = require(program);
+        const exported = load(program);
         if (typeof exported === "function") {
             await exported();
         }
         return;
     }
-    /* eslint-disable @typescript-eslint/no-require-imports */
-    const { declareBaseline } = require(path.join(repoRoot, "stacks", "baseline.ts"));
-    const { Quarantine } = require(path.join(repoRoot, "dynamic-providers", "quarantine.ts"));
-    /* eslint-enable @typescript-eslint/no-require-imports */
+    const { declareBaseline } = load(path.join(repoRoot, "stacks", "baseline.ts"));
+    const { Quarantine } = load(path.join(repoRoot, "dynamic-providers", "quarantine.ts"));
     declareBaseline(new pulumi.Config("bec-guard"));
     new Quarantine("INC-2041-alice", {
         user: "alice@contoso.com",
@@ -171,8 +181,10 @@ export function fakeObjectId(upn: string): string {
 }
 
 if (require.main === module) {
-    main(process.argv[2] ?? "local").catch((error) => {
-        process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
-        process.exit(1);
-    });
+    captureProgram(process.argv[2] ?? "local")
+        .then((captured) => process.stdout.write(JSON.stringify(captured)))
+        .catch((error) => {
+            process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+            process.exit(1);
+        });
 }
