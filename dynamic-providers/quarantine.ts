@@ -24,7 +24,7 @@ import {
     type QuarantineSteps,
 } from "./quarantine/inputs";
 import { journalDir, removeJournal } from "./quarantine/journal";
-import { CAVEAT, contain, QuarantineRefused, type PlaybookContext } from "./quarantine/playbook";
+import { CAVEAT, contain, isRefusal, type PlaybookContext } from "./quarantine/playbook";
 import { checkDrift, release } from "./quarantine/release";
 
 /** Per-step switches. Every step is on unless turned off here. */
@@ -239,19 +239,52 @@ function inputsOf(props: Record<string, any>): QuarantineInputs {
 /**
  * The SDK's "created, but not fully initialised" error: Pulumi records the resource with these
  * properties, and the next `up` calls update, which finishes the remaining steps.
+ *
+ * The host sends the properties in a gRPC trailer, which cannot exceed 64 KB: the serialized
+ * provider (`__provider`, over 200 KB) is left out (update gets it from the new inputs), and
+ * evidence too large for the trailer is compacted; the full evidence stays in the journal,
+ * which the next run merges back.
  */
 function partialError(
     message: string,
     id: string,
-    properties: Record<string, unknown>,
+    properties: Record<string, any>,
     reasons: string[],
-    provider: unknown,
 ) {
     return Object.assign(new Error(message), {
         id,
-        properties: { ...properties, __provider: provider },
+        properties: compactForTrailer(properties),
         reasons,
     });
+}
+
+/** Largest init-error properties we send (the trailer limit is 64 KB, base64 adds a third). */
+const TRAILER_BUDGET = 40_000;
+
+function compactForTrailer(all: Record<string, any>): Record<string, any> {
+    const { __provider: _provider, ...properties } = all;
+    const fits = (p: unknown) => JSON.stringify(p).length <= TRAILER_BUDGET;
+    if (fits(properties) || !properties.evidence) return properties;
+    const evidence = JSON.parse(JSON.stringify(properties.evidence)) as Evidence;
+
+    // 1. A change's "before" repeats the original already kept under `found`.
+    for (const change of evidence.changes) {
+        const [kind, ...rest] = change.target.split(":");
+        const items = (evidence.found as Record<string, Array<{ key: string }>>)[kind];
+        if (items?.some((item) => item.key === rest.join(":"))) delete change.before;
+    }
+    const compacted = { ...properties, evidence };
+    if (fits(compacted)) return compacted;
+
+    // 2. Keep the keys of what was found; the objects stay in the journal.
+    for (const items of Object.values(evidence.found)) {
+        for (const item of items as Array<{ object: unknown }>) item.object = {};
+    }
+    evidence.gaps = [
+        ...evidence.gaps,
+        "Evidence compacted in this partial record (too large for Pulumi's init-error record): the objects are in the evidence journal and return to state on the next successful up.",
+    ];
+    return compacted;
 }
 
 const quarantineProvider: pulumi.dynamic.ResourceProvider = {
@@ -300,7 +333,7 @@ const quarantineProvider: pulumi.dynamic.ResourceProvider = {
             );
         }
         const ctx = playbookContext(inputs);
-        const result = await runContain(ctx, props.__provider);
+        const result = await runContain(ctx);
         return { id: result.id, outs: result.outs };
     },
 
@@ -329,7 +362,7 @@ const quarantineProvider: pulumi.dynamic.ResourceProvider = {
 
         // Contained (again): finish or repeat containment. A previous pass is void.
         if (inputs.state === "contained") {
-            const result = await runContain(ctx, news.__provider, id);
+            const result = await runContain(ctx, id);
             return {
                 outs: {
                     ...result.outs,
@@ -372,7 +405,6 @@ const quarantineProvider: pulumi.dynamic.ResourceProvider = {
                 id,
                 outs,
                 released.failures,
-                news.__provider,
             );
         }
         return { outs };
@@ -394,13 +426,13 @@ const quarantineProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 /** Runs containment and shapes the outputs; a partial run becomes the SDK's init error. */
-async function runContain(ctx: PlaybookContext, provider: unknown, existingId?: string) {
+async function runContain(ctx: PlaybookContext, existingId?: string) {
     const { inputs } = ctx;
     let result;
     try {
         result = await contain(ctx);
     } catch (error) {
-        if (error instanceof QuarantineRefused) throw error;
+        if (isRefusal(error)) throw error;
         const partial = (error as { evidence?: Evidence; userId?: string }).evidence;
         if (!partial) throw error;
         const id = existingId ?? `${inputs.incident}/${partial.userId}`;
@@ -423,7 +455,6 @@ async function runContain(ctx: PlaybookContext, provider: unknown, existingId?: 
             id,
             outs,
             [(error as Error).message],
-            provider,
         );
     }
     const id = existingId ?? `${inputs.incident}/${result.user.id}`;
@@ -450,7 +481,6 @@ async function runContain(ctx: PlaybookContext, provider: unknown, existingId?: 
             id,
             outs,
             reasons,
-            provider,
         );
     }
     return { id, outs };

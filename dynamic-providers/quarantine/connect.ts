@@ -16,7 +16,7 @@ import { tenantLimits } from "../connection/limits";
 import { pageAll } from "../connection/paging";
 import type { ConnectionSettings } from "../connection/settings";
 import { processRegistry } from "../connection/transport";
-import { ExchangeCallError, type GraphReply, type GraphRequest, type TenantApi } from "./tenant";
+import { exchangeCallError, type GraphReply, type GraphRequest, type TenantApi } from "./tenant";
 
 /**
  * Requests in flight per tenant in this provider process, for Graph and for Exchange each.
@@ -66,7 +66,10 @@ function buildTenant(settings: ConnectionSettings): TenantApi {
                         body: result.body,
                         ok: false,
                         code: e?.code,
-                        error: e ? e.message : `HTTP ${result.status}`,
+                        error: e
+                            ? `${e.code}: ${e.graphMessage} ${e.advice}` +
+                              (e.requestId ? ` (request-id ${e.requestId})` : "")
+                            : `HTTP ${result.status}`,
                     };
                 }
                 const body = result.body as any;
@@ -101,11 +104,19 @@ function buildTenant(settings: ConnectionSettings): TenantApi {
             return { value: reply.value, warnings: reply.warnings, noOp: reply.noOp };
         } catch (error) {
             if (error instanceof ExchangeCommandError) {
-                throw new ExchangeCallError(
-                    error.message,
+                // Built from the fields: a serialized Error subclass loses its message.
+                const message =
+                    `Exchange ${error.cmdlet} failed: ${error.exceptionType || error.category}: ` +
+                    `${error.exchangeMessage} ${error.advice}` +
+                    (error.requestId ? ` (request-id ${error.requestId})` : "");
+                throw exchangeCallError(
+                    message,
                     error.exceptionType,
                     error.status,
-                    error.isNotFound,
+                    /NotFound|NoSuchObject/i.test(`${error.exceptionType} ${error.category}`) ||
+                        /couldn't be found|could not be found|doesn't exist|no existing permission entry/i.test(
+                            error.exchangeMessage,
+                        ),
                 );
             }
             throw error;

@@ -6,8 +6,11 @@
  */
 import type { QuarantineKeep } from "./inputs";
 
-/** Folders a user rarely opens: a rule moving mail there hides it from the user. */
-const RARELY_USED_FOLDERS = new Set([
+/**
+ * Folders a user rarely opens: a rule moving mail there hides it from the user. (A list, not a
+ * Set: Pulumi's closure serializer cannot carry a Set captured at module scope.)
+ */
+const RARELY_USED_FOLDERS = [
     "rssfeeds",
     "rsssubscriptions",
     "conversationhistory",
@@ -19,7 +22,7 @@ const RARELY_USED_FOLDERS = new Set([
     "conflicts",
     "outbox",
     "scheduled",
-]);
+];
 
 /** An inbox rule reduced to what containment judges it by. */
 export interface RuleView {
@@ -118,7 +121,7 @@ export function ruleThreat(rule: RuleView): string | null {
     if (rule.redirectsTo.length > 0)
         reasons.push(`redirects mail to ${rule.redirectsTo.join(", ")}`);
     if (rule.deletes) reasons.push("deletes mail");
-    if (rule.movesTo !== null && RARELY_USED_FOLDERS.has(folderKey(rule.movesTo))) {
+    if (rule.movesTo !== null && RARELY_USED_FOLDERS.includes(folderKey(rule.movesTo))) {
         reasons.push(`moves mail to the rarely used folder "${rule.movesTo}"`);
     }
     return reasons.length > 0 ? reasons.join("; ") : null;

@@ -103,7 +103,11 @@ export function planContainment(
     passwordAlreadyReset: boolean,
 ): Action[] {
     const actions: Action[] = [];
-    const { steps, keep } = inputs;
+    const { steps } = inputs;
+    const keep = {
+        ...inputs.keep,
+        delegates: [...inputs.keep.delegates, ...view.keptDelegateNames],
+    };
     const user = view.user ?? {};
     const userTarget = `user:${user.id}`;
 
@@ -138,7 +142,7 @@ export function planContainment(
     }
 
     // 5. Mailbox.
-    if (view.mailbox) actions.push(...planMailbox(view, inputs));
+    if (view.mailbox) actions.push(...planMailbox(view, { ...inputs, keep }));
 
     // 6. Authentication methods: every one but the password and the allow-listed, default last.
     if (steps.removeAuthenticationMethods && view.methods) {

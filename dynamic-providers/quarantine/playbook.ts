@@ -55,12 +55,19 @@ export interface PlaybookContext {
     previous?: Evidence;
 }
 
-/** A refusal: nothing in the tenant was changed. The message says why and what to do. */
-export class QuarantineRefused extends Error {
-    constructor(message: string) {
-        super(message);
-        this.name = "QuarantineRefused";
-    }
+/**
+ * A refusal: nothing in the tenant was changed. The message says why and what to do.
+ *
+ * A plain Error with a marker, not a subclass: the provider is serialized by Pulumi's closure
+ * serializer, which turns classes into functions, and `Error.call(this, message)` then sets no
+ * message.
+ */
+export function quarantineRefused(message: string): Error & { refused: true } {
+    return Object.assign(new Error(message), { name: "QuarantineRefused", refused: true as const });
+}
+
+export function isRefusal(error: unknown): boolean {
+    return (error as { refused?: unknown } | null)?.refused === true;
 }
 
 export interface ContainmentResult {
@@ -74,7 +81,7 @@ export interface ContainmentResult {
     summary: string[];
 }
 
-/** Runs steps 1 to 7 on the user. Throws QuarantineRefused before any change if it must. */
+/** Runs steps 1 to 7 on the user. Throws a refusal (see `quarantineRefused`) before any change if it must. */
 export async function contain(ctx: PlaybookContext): Promise<ContainmentResult> {
     const { inputs, tenant } = ctx;
     const log = (line: string) => ctx.log(`${inputs.name}: ${line}`);
@@ -82,7 +89,7 @@ export async function contain(ctx: PlaybookContext): Promise<ContainmentResult> 
 
     // 1. Resolve the user and refuse unknown, synced, guest, break-glass and the deployment's
     //    own identity. Every snapshot read starts now too, in the same round trip.
-    const reads = startReads(tenant, inputs.user, ctx.now);
+    const reads = startReads(tenant, inputs.user, ctx.now, inputs.keep.delegates);
     const [directory, caller, rules] = await Promise.all([
         reads.directory,
         tenant.callerObjectId(),
@@ -198,7 +205,7 @@ export function refuseIfProtected(
 ): Obj {
     const user = view.user;
     if (view.userMissing) {
-        throw new QuarantineRefused(
+        throw quarantineRefused(
             `${inputs.name}: user ${JSON.stringify(inputs.user)} does not exist in this tenant ` +
                 `(${view.userError ?? "404"}). Nothing was changed. Fix the user field of ` +
                 `incident ${inputs.incident}: use the exact UPN or object id from Entra ID.`,
@@ -212,7 +219,7 @@ export function refuseIfProtected(
     }
     const names = [String(user.id), String(user.userPrincipalName)].map((n) => n.toLowerCase());
     if (breakGlassAccounts.some((b) => names.includes(b.toLowerCase()))) {
-        throw new QuarantineRefused(
+        throw quarantineRefused(
             `${inputs.name}: ${user.userPrincipalName} is a break-glass account ` +
                 `(bec-guard:breakGlassAccounts). Nothing was changed. Emergency-access accounts are ` +
                 `never quarantined automatically: rotate its credentials by hand and review its ` +
@@ -223,14 +230,14 @@ export function refuseIfProtected(
         callerObjectId !== undefined &&
         callerObjectId.toLowerCase() === String(user.id).toLowerCase()
     ) {
-        throw new QuarantineRefused(
+        throw quarantineRefused(
             `${inputs.name}: ${user.userPrincipalName} is the identity running this deployment. ` +
                 `Nothing was changed: containing it would cut the deployment off halfway. Run the ` +
                 `containment with the BEC Guard app's credentials instead.`,
         );
     }
     if (user.onPremisesSyncEnabled === true) {
-        throw new QuarantineRefused(
+        throw quarantineRefused(
             `${inputs.name}: ${user.userPrincipalName} is synced from on-premises Active Directory; ` +
                 `directory sync would undo a disable or password reset made here. Nothing was ` +
                 `changed. On-premises: disable the account (Disable-ADAccount) and reset its ` +
@@ -241,7 +248,7 @@ export function refuseIfProtected(
         );
     }
     if (String(user.userType).toLowerCase() === "guest") {
-        throw new QuarantineRefused(
+        throw quarantineRefused(
             `${inputs.name}: ${user.userPrincipalName} is a guest. Its password, MFA methods and ` +
                 `sessions belong to its home tenant, where this tool cannot reach, and ` +
                 `revokeSignInSessions does not end a guest's sessions. Nothing was changed. What ` +
@@ -622,6 +629,22 @@ async function removeMethods(
     // Graph refuses to remove the default method while others remain: others first.
     const first = await applyGraph(step, methods.filter((m) => !m.isDefault).map(writeFor));
     const last = await applyGraph(step, methods.filter((m) => m.isDefault).map(writeFor));
+
+    // A kept method (a FIDO2 key, say) still blocks the default's removal, and Graph offers no
+    // way to make a key the default. Say exactly what the responder can do.
+    for (const change of step.evidence.changes.slice(-last.length || undefined)) {
+        if (
+            last.length > 0 &&
+            change.result === "failed" &&
+            /default method/i.test(change.error ?? "")
+        ) {
+            change.error +=
+                " The user's default MFA method cannot be removed while an allow-listed method " +
+                "remains. Either drop that method from keep.methods (the user re-registers it in " +
+                "person with the Temporary Access Pass on release), or remove this method by hand " +
+                "after setting another default in the Entra admin center.";
+        }
+    }
     const failed = [...first, ...last].filter((r) => !r.ok && r.status !== 404).length;
     const kept = (step.evidence.found.authenticationMethods ?? []).length - methods.length;
     log(

@@ -33,7 +33,7 @@ export interface DriftResult {
  * tenant; newly seen objects are added to the evidence so their originals are kept.
  */
 export async function checkDrift(ctx: PlaybookContext, previous: Evidence): Promise<DriftResult> {
-    const view = await readTenant(ctx.tenant, ctx.inputs.user, ctx.now);
+    const view = await readTenant(ctx.tenant, ctx.inputs.user, ctx.now, ctx.inputs.keep.delegates);
     if (view.userMissing || !view.user) {
         return {
             evidence: previous,
@@ -81,7 +81,7 @@ export async function release(ctx: PlaybookContext, previous: Evidence): Promise
 
     // R1. Resolve the user; the same refusals hold (a user may have become synced meanwhile).
     const [view, caller] = await Promise.all([
-        readTenant(tenant, inputs.user, ctx.now),
+        readTenant(tenant, inputs.user, ctx.now, inputs.keep.delegates),
         tenant.callerObjectId(),
     ]);
     const user = refuseIfProtected(view, inputs, ctx.breakGlassAccounts, caller);

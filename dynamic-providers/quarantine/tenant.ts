@@ -38,24 +38,40 @@ export interface ExchangeReply {
     noOp: boolean;
 }
 
-/** An Exchange cmdlet that failed, with Exchange's own type and message. */
-export class ExchangeCallError extends Error {
-    constructor(
-        message: string,
-        /** Exception type, e.g. ManagementObjectNotFoundException. */
-        readonly exceptionType: string,
-        readonly status: number,
-        /** The object (mailbox, rule, permission entry) does not exist. */
-        readonly notFound: boolean,
-    ) {
-        super(message);
-    }
+/**
+ * An Exchange cmdlet that failed, with Exchange's own type and message. A plain Error with
+ * fields (not a subclass), so it survives Pulumi's closure serialization intact.
+ */
+export interface ExchangeCallError extends Error {
+    /** Exception type, e.g. ManagementObjectNotFoundException. */
+    exceptionType: string;
+    status: number;
+    /** The object (mailbox, rule, permission entry) does not exist. */
+    notFound: boolean;
+}
+
+export function exchangeCallError(
+    message: string,
+    exceptionType: string,
+    status: number,
+    notFound: boolean,
+): ExchangeCallError {
+    return Object.assign(new Error(message), {
+        name: "ExchangeCallError",
+        exceptionType,
+        status,
+        notFound,
+    });
+}
+
+export function isExchangeCallError(error: unknown): error is ExchangeCallError {
+    return error instanceof Error && error.name === "ExchangeCallError";
 }
 
 export interface TenantApi {
     /** Sends independent Graph requests, batched (20 per `$batch`), in one round trip. */
     graph(requests: GraphRequest[]): Promise<GraphReply[]>;
-    /** Runs one Exchange cmdlet. Throws ExchangeCallError; no-op warnings are success. */
+    /** Runs one Exchange cmdlet. Throws an ExchangeCallError; no-op warnings are success. */
     exchange(
         cmdlet: string,
         parameters: Record<string, unknown>,

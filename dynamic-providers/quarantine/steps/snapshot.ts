@@ -6,7 +6,7 @@
  * The same read serves refresh (drift detection) and the start of every later run.
  */
 import { prop } from "../judge";
-import { ExchangeCallError, userSegment, type GraphReply, type TenantApi } from "../tenant";
+import { isExchangeCallError, userSegment, type GraphReply, type TenantApi } from "../tenant";
 
 /** Folders whose permissions are recorded and cleaned ("Top of Information Store" is "\"). */
 export const DELEGATED_FOLDERS = ["\\", "\\Inbox", "\\Calendar"];
@@ -48,6 +48,8 @@ export interface TenantView {
     mailboxPermissions: Obj[] | null;
     recipientPermissions: Obj[] | null;
     folderPermissions: Obj[] | null;
+    /** Display names and addresses of the allow-listed delegates (Exchange shows either). */
+    keptDelegateNames: string[];
     /** Evidence that could not be read, one sentence each. */
     gaps: string[];
 }
@@ -68,8 +70,17 @@ export interface SnapshotReads {
  *
  * @param user UPN or object id as the incident names it (Exchange accepts both).
  */
-export function startReads(tenant: TenantApi, user: string, now: () => Date): SnapshotReads {
+export function startReads(
+    tenant: TenantApi,
+    user: string,
+    now: () => Date,
+    keptDelegates: readonly string[] = [],
+): SnapshotReads {
     const u = userSegment(user);
+
+    // Allow-listed delegates given as UPNs: Exchange shows folder delegates by display name,
+    // so read the names to recognise them (same batch, no extra round trip).
+    const kept = keptDelegates.filter((d) => d.includes("@")).slice(0, 10);
 
     // Graph: the user and its methods, grants and app assignments in one batch; the default
     // method (beta only) in a second batch sent at the same time.
@@ -79,6 +90,10 @@ export function startReads(tenant: TenantApi, user: string, now: () => Date): Sn
         { method: "GET", url: `/users/${u}/oauth2PermissionGrants` },
         { method: "GET", url: `/users/${u}/appRoleAssignments` },
         { method: "GET", url: `/oauth2PermissionGrants?$filter=consentType eq 'AllPrincipals'` },
+        ...kept.map((d) => ({
+            method: "GET" as const,
+            url: `/users/${userSegment(d)}?$select=id,userPrincipalName,displayName,mail`,
+        })),
     ]);
     const betaReads = tenant.graph([
         { method: "GET", url: `/users/${u}/authentication/signInPreferences`, version: "beta" },
@@ -102,7 +117,7 @@ export function startReads(tenant: TenantApi, user: string, now: () => Date): Sn
     ];
 
     const directory = Promise.all([graphReads, betaReads]).then(
-        ([[userReply, methods, grants, assignments, allGrants], [prefs]]) => {
+        ([[userReply, methods, grants, assignments, allGrants, ...keptUsers], [prefs]]) => {
             const gaps: string[] = [];
             const userMissing = userReply.status === 404;
             const list = (reply: GraphReply, what: string): Obj[] | null => {
@@ -132,6 +147,10 @@ export function startReads(tenant: TenantApi, user: string, now: () => Date): Sn
                 mailboxPermissions: null,
                 recipientPermissions: null,
                 folderPermissions: null,
+                keptDelegateNames: keptUsers
+                    .filter((r) => r.ok)
+                    .flatMap((r) => [r.body?.displayName, r.body?.mail, r.body?.userPrincipalName])
+                    .filter((n): n is string => typeof n === "string" && n !== ""),
                 gaps,
             };
             return view;
@@ -144,8 +163,7 @@ export function startReads(tenant: TenantApi, user: string, now: () => Date): Sn
             const [mbx, fullAccess, sendAs, cas, ...folders] = rest;
 
             // A user without a mailbox (a guest, an unlicensed user) is not a gap.
-            view.noMailbox =
-                !mbx.ok && mbx.error instanceof ExchangeCallError && mbx.error.notFound;
+            view.noMailbox = !mbx.ok && isExchangeCallError(mbx.error) && mbx.error.notFound;
             const rows = (read: (typeof rest)[number], what: string): Obj[] | null => {
                 if (read.ok) return read.value;
                 if (!view.noMailbox && !view.userMissing)
@@ -180,8 +198,13 @@ export function startReads(tenant: TenantApi, user: string, now: () => Date): Sn
 }
 
 /** One complete snapshot (refresh, release). */
-export function readTenant(tenant: TenantApi, user: string, now: () => Date): Promise<TenantView> {
-    return startReads(tenant, user, now).all;
+export function readTenant(
+    tenant: TenantApi,
+    user: string,
+    now: () => Date,
+    keptDelegates: readonly string[] = [],
+): Promise<TenantView> {
+    return startReads(tenant, user, now, keptDelegates).all;
 }
 
 /**
