@@ -4,8 +4,8 @@
  * user's sign-in preferences.
  *
  * Rules Graph enforces and this module reproduces:
- * - The user's default MFA method cannot be deleted while other methods remain (400
- *   badRequest, the message Graph gives); it can go once it is the last one.
+ * - The user's default MFA method cannot be deleted while other methods that could be the
+ *   default remain (400 badRequest, the message Graph gives); it can go once it is the last.
  * - A Temporary Access Pass is returned once, at creation. The local tenant stores neither
  *   the pass nor a hash of it. A user holds at most one pass: a new one replaces the old.
  * - Passes follow the TemporaryAccessPass configuration of the authentication methods
@@ -159,14 +159,26 @@ function findOfType(user: User, type: MethodType, id: string | undefined): Graph
 }
 
 /**
- * Deletes one method with Graph's default-method rule: the default method goes last. The
- * password method does not count as "other methods" (it cannot be deleted at all).
+ * Method types that can be a user's default MFA method. Graph's default-method rule counts
+ * only these as "other methods": a FIDO2 key, Windows Hello, a password or a Temporary Access
+ * Pass cannot become the default, so they do not block deleting it.
+ *
+ * Note: the documentation states the rule ("change the default method, then delete"), not
+ * which methods count; this is the reading under which the rule can always be satisfied.
  */
+const DEFAULT_CAPABLE = [
+    "#microsoft.graph.phoneAuthenticationMethod",
+    "#microsoft.graph.microsoftAuthenticatorAuthenticationMethod",
+    "#microsoft.graph.softwareOathAuthenticationMethod",
+    "#microsoft.graph.hardwareOathAuthenticationMethod",
+];
+
+/** Deletes one method with Graph's default-method rule: the default method goes last. */
 function deleteMethod(ctx: GraphRequestContext, type: MethodType): GraphResponse {
     const user = requireUser(ctx);
     const method = findOfType(user, type, ctx.params.methodId);
     const others = user.authenticationMethods.filter(
-        (m) => m !== method && m["@odata.type"] !== "#microsoft.graph.passwordAuthenticationMethod",
+        (m) => m !== method && DEFAULT_CAPABLE.includes(String(m["@odata.type"])),
     );
     if (user.defaultMethodId === method.id && others.length > 0) {
         throw badRequest(
