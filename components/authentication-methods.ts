@@ -79,9 +79,12 @@ export interface AuthenticationMethodsBaselineArgs {
      * Risk if long-lived or reusable: a leaked pass is a way back in for the attacker.
      */
     temporaryAccessPass?: Section<"temporaryAccessPass">;
-    /** Software OATH tokens. Default: not managed. */
+    /** Software OATH tokens. Default: not managed. Risk if enabled: codes can be phished. */
     softwareOath?: Section<"softwareOath">;
-    /** Certificate-based authentication. Default: not managed. */
+    /**
+     * Certificate-based authentication. Default: not managed. Risk if disabled while in use:
+     * smart-card users lose their phishing-resistant method.
+     */
     x509Certificate?: Section<"x509Certificate">;
     /**
      * The Authenticator registration campaign. Default: enabled for all users, 3 days snooze.

@@ -35,22 +35,40 @@ export interface HardeningBaselineArgs {
      */
     defaultMode?: PolicyMode;
 
-    /** Conditional Access policies and named location. Absent: not declared. */
+    /**
+     * Conditional Access policies and named location. Absent: not declared. Risk if absent: a
+     * stolen password (with relayed MFA) is enough to sign in from anywhere.
+     */
     conditionalAccess?: Omit<ConditionalAccessBaselineArgs, "breakGlassAccounts">;
 
-    /** Token protection (beta CA session control). Absent: not declared. */
+    /**
+     * Token protection (beta CA session control). Absent: not declared. Risk if absent: a token
+     * stolen by an AiTM kit can be replayed from the attacker's machine.
+     */
     tokenProtection?: Omit<TokenProtectionBaselineArgs, "breakGlassAccounts">;
 
-    /** The authentication methods policy at the baseline. Absent: not declared. */
+    /**
+     * The authentication methods policy at the baseline. Absent: not declared (the tenant's
+     * methods stay). Risk if absent: SMS and voice stay available to phish.
+     */
     authenticationMethods?: AuthenticationMethodsBaselineArgs;
 
-    /** User consent and the admin consent workflow. Absent: not declared. */
+    /**
+     * User consent and the admin consent workflow. Absent: not declared. Risk if absent: users
+     * may grant an attacker's app standing mailbox access.
+     */
     consent?: ConsentBaselineArgs;
 
-    /** Exchange Online protections. Absent: not declared. */
+    /**
+     * Exchange Online protections. Absent: not declared. Risk if absent: forwarding rules and
+     * Reply-To redirection keep working for the attacker.
+     */
     exchangeProtection?: ExchangeProtectionBaselineArgs;
 
-    /** Mail authentication, one entry per domain. Default: none. */
+    /**
+     * Mail authentication, one entry per domain. Default: none. Risk if a sending domain is
+     * missing: it can be spoofed.
+     */
     mailDomains?: MailAuthenticationArgs[];
 }
 

@@ -177,7 +177,10 @@ export interface ConditionalAccessBaselineArgs {
      */
     displayNamePrefix?: string;
 
-    /** Per-policy settings, keyed by policy. Default: every policy at `defaultMode`. */
+    /**
+     * Per-policy settings, keyed by policy. Default: every policy at `defaultMode`, the two
+     * risk policies not declared. Risk if wrong: see `PolicySettings`.
+     */
     policies?: Partial<Record<ConditionalAccessPolicyKey, PolicySettings>>;
 }
 

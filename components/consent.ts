@@ -42,13 +42,16 @@ export interface ConsentBaselineArgs {
      */
     reviewers?: ConsentReviewer[];
 
-    /** Reviewers get an email per new request. Default: true. */
+    /** Reviewers get an email per new request. Default: true. Risk if off: requests go unseen. */
     notifyReviewers?: boolean;
 
-    /** Reviewers get reminders before a request expires. Default: true. */
+    /** Reviewers get reminders before a request expires. Default: true. Risk if off: as above. */
     remindersEnabled?: boolean;
 
-    /** Days before an unanswered request expires (1 to 30). Default: 30. */
+    /**
+     * Days before an unanswered request expires (1 to 30). Default: 30. Risk if short: users
+     * must ask again and give up, or look for workarounds.
+     */
     requestDurationInDays?: number;
 }
 

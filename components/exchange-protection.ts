@@ -33,7 +33,10 @@ export interface ExchangeProtectionBaselineArgs {
      */
     partnerDomains?: string[];
 
-    /** Tag external senders in Outlook. Default: true. */
+    /**
+     * Tag external senders in Outlook. Default: true. Risk if off: a lookalike "CEO" from
+     * outside looks like an internal message.
+     */
     tagExternalSenders?: boolean;
 
     /**

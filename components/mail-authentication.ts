@@ -99,9 +99,15 @@ export interface SpfArgs {
      * SPF; with DMARC at reject and no DKIM for it, its mail is rejected.
      */
     includes?: string[];
-    /** IPv4 addresses or CIDR ranges allowed to send (`ip4:`). Default: none. */
+    /**
+     * IPv4 addresses or CIDR ranges allowed to send (`ip4:`). Default: none. Risk if too wide:
+     * everyone else on a shared range (a hosting provider's /16) may send as your domain.
+     */
     ip4?: string[];
-    /** IPv6 addresses or CIDR ranges allowed to send (`ip6:`). Default: none. */
+    /**
+     * IPv6 addresses or CIDR ranges allowed to send (`ip6:`). Default: none. Risk if too wide:
+     * as for `ip4`.
+     */
     ip6?: string[];
 }
 
@@ -140,7 +146,8 @@ export interface MtaStsArgs {
     mx?: string[];
     /**
      * How long senders cache the policy, in seconds. Default: 604800 (one week); RFC 8461
-     * allows up to 31557600.
+     * allows up to 31557600. Risk if long while the policy is wrong: senders keep refusing
+     * delivery until their cached copy expires, even after you fix it.
      */
     maxAgeSeconds?: number;
 }
@@ -176,6 +183,7 @@ export function mtaStsRecord(policy: string): string {
 export interface TlsRptArgs {
     /**
      * Where sending servers report TLS failures: `mailto:` or `https:` URIs. Required.
+     * Risk if wrong: downgrade attacks and broken MTA-STS go unnoticed.
      */
     reportUris: string[];
 }
@@ -235,11 +243,12 @@ export interface MailDnsRecord {
 
 /** Where the domain's zone lives in Azure DNS. */
 export interface AzureDnsZone {
-    /** Resource group of the Azure DNS zone. */
+    /** Resource group of the Azure DNS zone. Required. Risk if wrong: the `up` fails. */
     resourceGroupName: string;
     /**
      * The zone's name. Default: the mail domain itself. Set it when the mail domain is a
-     * subdomain of the zone (mail domain `eu.contoso.com` in zone `contoso.com`).
+     * subdomain of the zone (mail domain `eu.contoso.com` in zone `contoso.com`). Risk if
+     * wrong: the records land at the wrong names (refused at preview when outside the zone).
      */
     zoneName?: string;
 }
@@ -278,16 +287,28 @@ export interface MailAuthenticationArgs {
      */
     dnsZone?: AzureDnsZone;
 
-    /** Time to live of every record, in seconds. Default: 3600. */
+    /**
+     * Time to live of every record, in seconds. Default: 3600. Risk if long: a mistake stays
+     * cached at receivers that long after it is fixed.
+     */
     ttl?: number;
 
-    /** The DMARC record; `false` leaves DMARC unmanaged. Default: `p=reject`, no reports. */
+    /**
+     * The DMARC record; `false` leaves DMARC unmanaged. Default: `p=reject`, no reports.
+     * Risk if unmanaged or weak: anyone can send mail as the domain.
+     */
     dmarc?: DmarcArgs | false;
 
-    /** The SPF record; `false` leaves SPF unmanaged. Default: Exchange Online only, `-all`. */
+    /**
+     * The SPF record; `false` leaves SPF unmanaged. Default: Exchange Online only, `-all`.
+     * Risk if a sender is missing: its mail fails SPF (and DMARC without DKIM).
+     */
     spf?: SpfSettings | false;
 
-    /** DKIM through Exchange Online; `false` leaves DKIM unmanaged. Default: on. */
+    /**
+     * DKIM through Exchange Online; `false` leaves DKIM unmanaged. Default: on.
+     * Risk if off: forwarded mail fails DMARC, because SPF does not survive forwarding.
+     */
     dkim?: DkimSettings | false;
 
     /**
@@ -298,7 +319,7 @@ export interface MailAuthenticationArgs {
      */
     mtaSts?: MtaStsArgs | false;
 
-    /** TLS-RPT (`_smtp._tls`). Default: unmanaged. */
+    /** TLS-RPT (`_smtp._tls`). Default: unmanaged. Risk if unmanaged: TLS failures are silent. */
     tlsRpt?: TlsRptArgs | false;
 }
 

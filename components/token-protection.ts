@@ -35,7 +35,7 @@ export interface TokenProtectionBaselineArgs {
 
     /**
      * Groups excluded (object ids), for users on devices token protection does not support.
-     * Default: none.
+     * Default: none. Risk if broad: the excluded users' tokens stay replayable.
      */
     excludeGroupIds?: string[];
 
