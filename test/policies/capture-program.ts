@@ -10,7 +10,8 @@
  * dependencies as URNs, component outputs as registered.
  *
  * The program is stacks/index.ts. Until that file exists this script declares what it will:
- * the baseline (stacks/baseline.ts) plus one quarantine for the issue's example incident.
+ * the baseline (stacks/baseline.ts) plus one quarantine per user of each incident file in
+ * stacks/incidents/.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -148,14 +149,24 @@ async function runProgram(load: (file: string) => any): Promise<void> {
     const { declareBaseline } = load(path.join(repoRoot, "stacks", "baseline.ts"));
     const { Quarantine } = load(path.join(repoRoot, "dynamic-providers", "quarantine.ts"));
     declareBaseline(new pulumi.Config("bec-guard"));
-    new Quarantine("INC-2041-alice", {
-        user: "alice@contoso.com",
-        incident: "INC-2041",
-        reason: "Forwarding rule to an external address and sign-ins from an unknown country",
-        compromisedSince: "2026-11-28T09:14:00Z",
-        approvedBy: "secops.lead@contoso.com",
-        state: "contained",
-    });
+
+    // One quarantine per user of each incident file, as the issue specifies the program.
+    const incidents = path.join(repoRoot, "stacks", "incidents");
+    const files = fs.existsSync(incidents) ? fs.readdirSync(incidents) : [];
+    for (const file of files.filter((f) => /\.ya?ml$/.test(f))) {
+        const incident = parse(fs.readFileSync(path.join(incidents, file), "utf8"));
+        for (const entry of incident.users ?? []) {
+            new Quarantine(`${incident.incident}-${entry.user}`, {
+                user: entry.user,
+                incident: incident.incident,
+                reason: incident.reason,
+                compromisedSince: incident.compromisedSince,
+                approvedBy: incident.approvedBy,
+                state: entry.state ?? "contained",
+                keep: entry.keep,
+            });
+        }
+    }
 }
 
 /** Waits until no registration or output has arrived for a few ticks. */

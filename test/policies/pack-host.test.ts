@@ -259,7 +259,7 @@ describe("violations over the wire, on the example stack's own resources", () =>
         const resources = JSON.parse(JSON.stringify(programs.example.stack)) as EngineResource[];
         const quarantine = resources.find((r) => r.type.endsWith("Quarantine"))!;
         const again = JSON.parse(JSON.stringify(quarantine)) as EngineResource;
-        again.name = "INC-2050-alice";
+        again.name = "INC-2050-megan";
         again.urn = quarantine.urn.replace(quarantine.name, again.name);
         (again.properties as any).incident = "INC-2050";
         resources.push(again);
@@ -293,7 +293,8 @@ function packConfigFor(stack: string): Record<string, unknown> {
         "ca-policy-excludes-break-glass": { breakGlassAccounts: breakGlass },
         "quarantine-not-break-glass": { breakGlassAccounts: breakGlass },
         "legacy-auth-blocked": { breakGlassAccounts: breakGlass },
-        "quarantine-documented": { approvers: ["secops.lead@contoso.com", "ciso@contoso.com"] },
+        // Contoso's approvers: the security lead who approved INC-2041, and the CISO.
+        "quarantine-documented": { approvers: ["isaiah.langer@contoso.com", "ciso@contoso.com"] },
     };
 }
 
