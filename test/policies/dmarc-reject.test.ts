@@ -97,6 +97,20 @@ describe("dmarc-reject", () => {
         expect(violations[0].urn).toContain("mail-contoso-com-dmarc");
     });
 
+    test("a record set in its output shape (after an update) is read too", async () => {
+        const afterUpdate = {
+            ...txtRecordSet("_dmarc", "unused"),
+            props: {
+                name: "_dmarc",
+                fqdn: "_dmarc.contoso.com.",
+                type: "Microsoft.Network/dnszones/TXT",
+                txtRecords: [{ value: [GOOD_DMARC.replace("p=reject", "p=none")] }],
+            },
+        };
+        const violations = await validateStack(dmarcReject, [azureComponent, afterUpdate]);
+        expect(messages(violations)[0]).toContain("DMARC record _dmarc.contoso.com in Azure DNS");
+    });
+
     test("a records output unknown in preview is left to the check at up", async () => {
         const external = { ...externalComponent([]), props: { records: UNKNOWN } };
         const violations = await validateStack(dmarcReject, [external]);

@@ -30,6 +30,17 @@ describe("dmarc-reporting-address", () => {
         );
     });
 
+    test("a record longer than one 255-character TXT string is read as one value", async () => {
+        // Pad the record so that the 255-character split falls inside "rua=mailto:...": only a
+        // value joined without separators, as receivers join it, still has a valid rua.
+        const head = "v=DMARC1; p=reject; ruf=mailto:";
+        const tail = "@contoso.com; rua=mailto:dmarc@contoso.com";
+        const padding = "f".repeat(255 - head.length - "@contoso.com; rua=mai".length);
+        const long = `${head}${padding}${tail}`;
+        expect(long.slice(0, 255).endsWith("rua=mai")).toBe(true);
+        expect(await validateStack(dmarcReportingAddress, stack(long))).toEqual([]);
+    });
+
     test("a size limit suffix is accepted", async () => {
         const sized = GOOD_DMARC.replace(
             "mailto:dmarc@contoso.com",
