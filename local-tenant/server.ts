@@ -234,25 +234,35 @@ class LocalTenantServer {
     }
 
     private describe(caCertPath: string, caCertPem: string, loadedFrom: string): LocalTenant {
-        const app = this.state.apps[0];
+        // Getters: after PUT /_local/state the tenant and its first app may be different ones.
+        const current = () => ({ tenant: this.state.tenant, app: this.state.apps[0] });
         const url = this.origin;
         return {
             url,
             caCertPath,
             caCertPem,
-            tenantId: this.state.tenant.id,
-            clientId: app.clientId,
-            clientSecret: app.clientSecret,
-            env: {
-                AZURE_TENANT_ID: this.state.tenant.id,
-                AZURE_CLIENT_ID: app.clientId,
-                AZURE_CLIENT_SECRET: app.clientSecret,
-                AZURE_AUTHORITY_HOST: url,
-                BEC_GUARD_CLOUD: "custom",
-                BEC_GUARD_GRAPH_URL: url,
-                BEC_GUARD_EXCHANGE_URL: url,
-                BEC_GUARD_CA_CERT: caCertPath,
-                NODE_EXTRA_CA_CERTS: caCertPath,
+            get tenantId() {
+                return current().tenant.id;
+            },
+            get clientId() {
+                return current().app.clientId;
+            },
+            get clientSecret() {
+                return current().app.clientSecret;
+            },
+            get env() {
+                const { tenant, app } = current();
+                return {
+                    AZURE_TENANT_ID: tenant.id,
+                    AZURE_CLIENT_ID: app.clientId,
+                    AZURE_CLIENT_SECRET: app.clientSecret,
+                    AZURE_AUTHORITY_HOST: url,
+                    BEC_GUARD_CLOUD: "custom",
+                    BEC_GUARD_GRAPH_URL: url,
+                    BEC_GUARD_EXCHANGE_URL: url,
+                    BEC_GUARD_CA_CERT: caCertPath,
+                    NODE_EXTRA_CA_CERTS: caCertPath,
+                };
             },
             loadedFrom,
             stateDir: this.stateDir,

@@ -36,6 +36,8 @@ describe("local tenant control API", () => {
         expect(answer.status).toBe(200);
         expect(answer.body.clientSecret).toBe("replaced-secret");
         expect(state.body.tenant.displayName).toBe("Replaced");
+        expect(tenant.clientSecret).toBe("replaced-secret");
+        expect(tenant.env.AZURE_CLIENT_SECRET).toBe("replaced-secret");
     });
 
     test("PUT /_local/state with an invalid scenario is a 400 naming the JSON path and keeps the state", async () => {

@@ -23,13 +23,12 @@ export async function startCoreTenant(options: LocalTenantOptions = {}): Promise
     const stateDir = options.stateDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "bec-guard-core-"));
     const tenant = await startLocalTenant({ scenario: FIXTURE, port: 0, ...options, stateDir });
     const stop = tenant.stop.bind(tenant);
-    return {
-        ...tenant,
-        stop: async () => {
-            await stop();
-            if (!options.stateDir) fs.rmSync(stateDir, { recursive: true, force: true });
-        },
+    // Keep the object (its tenantId, clientSecret and env are getters over the live state).
+    tenant.stop = async () => {
+        await stop();
+        if (!options.stateDir) fs.rmSync(stateDir, { recursive: true, force: true });
     };
+    return tenant;
 }
 
 export interface Answer {
