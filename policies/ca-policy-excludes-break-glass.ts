@@ -14,7 +14,10 @@ import { CONDITIONAL_ACCESS_POLICY, TOKEN_PROTECTION_POLICY } from "./lib/resour
 import { isUnknown, PreviewUnknowns } from "./lib/unknowns";
 
 export interface CaPolicyExcludesBreakGlassConfig {
-    /** Break-glass accounts; only the object ids among them can be checked here. */
+    /**
+     * Break-glass accounts. Conditional Access policies are checked against the object ids;
+     * token protection (which resolves UPNs itself) against the object ids or the UPNs.
+     */
     breakGlassAccounts: string[];
     /**
      * Object ids of groups that hold exactly the break-glass accounts. Excluding one of them
@@ -51,7 +54,6 @@ export const caPolicyExcludesBreakGlass: ResourceValidationPolicy = {
         }
         const config = configOf<CaPolicyExcludesBreakGlassConfig>(configSchema, args);
         const what = describe(args.type, args.name);
-
         const isTokenProtection = args.type === TOKEN_PROTECTION_POLICY;
 
         // 1. Conditional Access exclusions hold object ids only. A config listing only UPNs
