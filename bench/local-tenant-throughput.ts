@@ -38,7 +38,7 @@ function option(name: string, fallback: number): number {
 async function main(): Promise<void> {
     const requests = option("requests", 20_000);
     const seconds = option("seconds", 15);
-    const concurrency = option("concurrency", 32);
+    const concurrency = option("concurrency", 16);
 
     // 1. Start the tenant in its own process, latency off, throttling off.
     const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "bec-guard-bench-"));
