@@ -9,9 +9,8 @@
  * the engine receives them: inputs with unknowns as the wire's sentinel values, parents and
  * dependencies as URNs, component outputs as registered.
  *
- * The program is stacks/index.ts. Until that file exists this script declares what it will:
- * the baseline (stacks/baseline.ts) plus one quarantine per user of each incident file in
- * stacks/incidents/.
+ * The program is stacks/index.ts: the baseline from the stack config and one quarantine per
+ * user of each incident file in stacks/incidents/.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -136,36 +135,11 @@ export async function captureProgram(
     };
 }
 
-/** stacks/index.ts when it exists; until then, what it will declare. */
+/** Runs the program, stacks/index.ts (it declares everything when its module loads). */
 async function runProgram(load: (file: string) => any): Promise<void> {
-    const program = path.join(repoRoot, "stacks", "index.ts");
-    if (fs.existsSync(program)) {
-        const exported = load(program);
-        if (typeof exported === "function") {
-            await exported();
-        }
-        return;
-    }
-    const { declareBaseline } = load(path.join(repoRoot, "stacks", "baseline.ts"));
-    const { Quarantine } = load(path.join(repoRoot, "dynamic-providers", "quarantine.ts"));
-    declareBaseline(new pulumi.Config("bec-guard"));
-
-    // One quarantine per user of each incident file, as the issue specifies the program.
-    const incidents = path.join(repoRoot, "stacks", "incidents");
-    const files = fs.existsSync(incidents) ? fs.readdirSync(incidents) : [];
-    for (const file of files.filter((f) => /\.ya?ml$/.test(f))) {
-        const incident = parse(fs.readFileSync(path.join(incidents, file), "utf8"));
-        for (const entry of incident.users ?? []) {
-            new Quarantine(`${incident.incident}-${entry.user}`, {
-                user: entry.user,
-                incident: incident.incident,
-                reason: incident.reason,
-                compromisedSince: incident.compromisedSince,
-                approvedBy: incident.approvedBy,
-                state: entry.state ?? "contained",
-                keep: entry.keep,
-            });
-        }
+    const exported = load(path.join(repoRoot, "stacks", "index.ts"));
+    if (typeof exported === "function") {
+        await exported();
     }
 }
 
