@@ -48,11 +48,14 @@ let host: AnalyzerHost;
 let info: AnalyzerInfo;
 const programs: Record<string, CapturedProgram> = {};
 
+let starting: Promise<AnalyzerHost> | undefined;
+
 beforeAll(async () => {
     // The pack (ts-node type-checks it on start) and one preview per stack, each in its own
     // process (Pulumi's runtime state is global, one program run per process), in parallel.
+    starting = AnalyzerHost.start();
     const [started, local, example] = await Promise.all([
-        AnalyzerHost.start(),
+        starting,
         previewInChild("local"),
         previewInChild("example"),
     ]);
@@ -63,7 +66,9 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-    await host?.stop();
+    // Stop the pack even when a preview failed before the host was handed over.
+    const started = await starting?.catch(() => undefined);
+    await started?.stop();
 });
 
 describe("GetAnalyzerInfo", () => {
