@@ -30,11 +30,12 @@ export interface GraphRequestContext {
     /** The app that called, from the token. */
     app: AppRegistration;
     /**
-     * Optional: the `roles` claim of the caller's access token. Handlers that check a
-     * permission per property (PATCH /users passwordProfile, ...) use it when present and fall
-     * back to `app.graphRoles` (what a fresh token would carry).
+     * The `roles` claim of the caller's access token (for a `$batch` item, the batch's token).
+     * Handlers that check a permission per property (PATCH /users passwordProfile, ...) read
+     * this, never `app.graphRoles`: as in Entra, a token keeps the roles it was issued with
+     * when the grants change afterwards.
      */
-    roles?: string[];
+    roles: string[];
     method: string;
     /** "v1.0" or "beta". */
     version: "v1.0" | "beta";

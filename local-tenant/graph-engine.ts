@@ -472,6 +472,7 @@ export class GraphEngine {
         return {
             state,
             app: call.app,
+            roles: call.roles,
             method: call.method,
             version: call.version,
             path: `/${segments.join("/")}`,

@@ -38,9 +38,12 @@ export function methodNotAllowed(): GraphHttpError {
     );
 }
 
-/** The application permissions (app roles) of the caller: the token's, else the app's grants. */
+/**
+ * The application permissions (app roles) the caller's token carries. Not the app's current
+ * grants: a token issued before a grant changed keeps what it was issued with, as in Entra.
+ */
 export function rolesOf(ctx: GraphRequestContext): Set<string> {
-    return new Set(ctx.roles ?? ctx.app.graphRoles);
+    return new Set(ctx.roles);
 }
 
 /**
