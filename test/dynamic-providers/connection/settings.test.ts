@@ -3,6 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import * as util from "util";
 
+import { connect } from "../../../dynamic-providers/connection";
 import { CLOUDS, resolveEndpoints } from "../../../dynamic-providers/connection/clouds";
 import { scrub } from "../../../dynamic-providers/connection/log";
 import {
@@ -218,6 +219,12 @@ describe("secret redaction", () => {
             expect(text).toContain("[redacted]");
         }
         expect(Object.keys(settings)).not.toContain("clientSecret");
+    });
+
+    test("a whole connection serializes to JSON without the secret", () => {
+        const text = JSON.stringify(connect(settings));
+        expect(text).not.toContain(SECRET);
+        expect(text).toContain("graph.microsoft.com");
     });
 
     test("the settings cannot be changed after validation", () => {
