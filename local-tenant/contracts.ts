@@ -65,8 +65,11 @@ export interface GraphRoute {
     method: "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
     /**
      * Path pattern below the version with `{name}` parameters, e.g.
-     * "/users/{userId}/mailFolders/{folderId}/messageRules/{ruleId}". A parameter matches one
-     * path segment. Patterns are tried in registration order; the first match wins.
+     * "/users/{userId}/mailFolders/{folderId}/messageRules/{ruleId}". A parameter that is a
+     * whole segment matches any one path segment; one inside a segment, as in
+     * "/servicePrincipals(appId='{appId}')", matches the non-empty text between the literals
+     * around it. Literals match case-insensitively, parameters arrive URL-decoded. Patterns
+     * are tried in registration order; the first match wins.
      */
     pattern: string;
     /** Which API versions serve it (default both). */

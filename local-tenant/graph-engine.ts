@@ -51,11 +51,60 @@ export const GRAPH_JSON =
 /** At most this many requests in one `$batch`, as Graph allows. */
 export const MAX_BATCH_REQUESTS = 20;
 
+/** How one segment of a route pattern matches one segment of a request path. */
+type SegmentMatcher =
+    /** Literal text, kept lower case (literals match case-insensitively). */
+    | { kind: "literal"; text: string }
+    /** `{name}`: the whole segment is the parameter. */
+    | { kind: "param"; name: string }
+    /** Literal text around parameters, e.g. `servicePrincipals(appId='{appId}')`. */
+    | { kind: "mixed"; regex: RegExp; names: string[] };
+
 interface CompiledRoute {
     route: GraphRoute;
-    /** Lower-case literal, or null for a `{param}` segment. */
-    segments: Array<string | null>;
-    names: Array<string | undefined>;
+    segments: SegmentMatcher[];
+}
+
+const PARAMETER = /^\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
+
+/**
+ * Compiles one segment of a route pattern. Inside a segment, a parameter matches the
+ * (non-empty) text between its literal neighbours and the literals match case-insensitively.
+ * A malformed pattern is a bug in the route table, so it fails the start, naming the pattern.
+ */
+function compileSegment(segment: string, pattern: string, seen: Set<string>): SegmentMatcher {
+    const refuse = (why: string) =>
+        new Error(`Graph route pattern '${pattern}': ${why} in segment '${segment}'.`);
+    const claim = (name: string) => {
+        if (seen.has(name)) throw refuse(`parameter '{${name}}' is used twice`);
+        seen.add(name);
+        return name;
+    };
+
+    // 1. The common cases: a literal, or a whole-segment parameter.
+    const whole = PARAMETER.exec(segment);
+    if (whole) return { kind: "param", name: claim(whole[1]) };
+    if (!/[{}]/.test(segment)) return { kind: "literal", text: segment.toLowerCase() };
+
+    // 2. Literals and parameters mixed: parts alternate literal, parameter, literal, ...
+    const parts = segment.split(/(\{[^{}]*\})/);
+    const names: string[] = [];
+    let source = "^";
+    parts.forEach((part, i) => {
+        if (i % 2 === 0) {
+            if (/[{}]/.test(part)) throw refuse("a brace does not belong to a {name}");
+            if (part === "" && i > 0 && i < parts.length - 1) {
+                throw refuse("two parameters touch, so where one ends is ambiguous");
+            }
+            source += part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+        } else {
+            const name = PARAMETER.exec(part)?.[1];
+            if (!name) throw refuse(`'${part}' is not a valid parameter name`);
+            names.push(claim(name));
+            source += "(.+?)";
+        }
+    });
+    return { kind: "mixed", regex: new RegExp(`${source}$`, "i"), names };
 }
 
 /**
@@ -130,12 +179,12 @@ export class GraphEngine {
         routes: GraphRoute[],
     ) {
         this.compiled = routes.map((route) => {
-            const parts = route.pattern.replace(/^\//, "").split("/");
-            return {
-                route,
-                segments: parts.map((p) => (/^\{.+\}$/.test(p) ? null : p.toLowerCase())),
-                names: parts.map((p) => (/^\{.+\}$/.test(p) ? p.slice(1, -1) : undefined)),
-            };
+            const seen = new Set<string>();
+            const segments = route.pattern
+                .replace(/^\//, "")
+                .split("/")
+                .map((segment) => compileSegment(segment, route.pattern, seen));
+            return { route, segments };
         });
     }
 
@@ -440,23 +489,12 @@ export class GraphEngine {
         for (const c of this.compiled) {
             if (c.segments.length !== segments.length) continue;
             if (c.route.versions && !c.route.versions.includes(version)) continue;
-            let ok = true;
-            for (let i = 0; i < c.segments.length; i++) {
-                const literal = c.segments[i];
-                if (literal !== null && literal !== lower[i]) {
-                    ok = false;
-                    break;
-                }
-            }
-            if (!ok) continue;
+            const params = matchSegments(c.segments, segments, lower);
+            if (!params) continue;
             if (c.route.method !== method) {
                 pathMatched = true;
                 continue;
             }
-            const params: Record<string, string> = {};
-            c.names.forEach((name, i) => {
-                if (name) params[name] = segments[i];
-            });
             return { route: c.route, params };
         }
         return pathMatched ? "method" : undefined;
@@ -510,6 +548,32 @@ export class GraphEngine {
             call.clientRequestId,
         );
     }
+}
+
+/**
+ * The parameters when every segment matches, else undefined.
+ *
+ * @param lower The same segments in lower case, for the literal comparisons.
+ */
+function matchSegments(
+    matchers: SegmentMatcher[],
+    segments: string[],
+    lower: string[],
+): Record<string, string> | undefined {
+    const params: Record<string, string> = {};
+    for (let i = 0; i < matchers.length; i++) {
+        const m = matchers[i];
+        if (m.kind === "literal") {
+            if (m.text !== lower[i]) return undefined;
+        } else if (m.kind === "param") {
+            params[m.name] = segments[i];
+        } else {
+            const found = m.regex.exec(segments[i]);
+            if (!found) return undefined;
+            m.names.forEach((name, j) => (params[name] = found[j + 1]));
+        }
+    }
+    return params;
 }
 
 /** Undefined when the roles satisfy the route, else the requirement as text. */

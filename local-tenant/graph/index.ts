@@ -1,6 +1,6 @@
 /**
  * Every Graph route the local tenant serves, in matching order: the first matching pattern
- * wins, so the one-segment catch-all that serves `servicePrincipals(appId='...')` is last.
+ * wins. A path no pattern matches is a 404, whatever the method.
  */
 import type { GraphRoute } from "../contracts";
 import { routes as auditLogs } from "./audit-logs";
@@ -10,7 +10,7 @@ import { routes as directory } from "./directory";
 import { routes as grants } from "./grants";
 import { routes as mail } from "./mail";
 import { routes as policies } from "./policies";
-import { appIdRoutes, routes as servicePrincipals } from "./service-principals";
+import { routes as servicePrincipals } from "./service-principals";
 import { routes as users } from "./users";
 
 export const allRoutes: GraphRoute[] = [
@@ -23,6 +23,4 @@ export const allRoutes: GraphRoute[] = [
     ...conditionalAccess,
     ...auditLogs,
     ...directory,
-    // Last: a one-segment catch-all for servicePrincipals(appId='...').
-    ...appIdRoutes,
 ];

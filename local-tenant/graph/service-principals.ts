@@ -1,6 +1,7 @@
 /**
- * Service principals: list (filter by appId), get by object id or by appId, and update
- * (accountEnabled is how a malicious multi-tenant app is contained: disabled, not deleted).
+ * Service principals: list (filter by appId), get by object id or by appId
+ * (`servicePrincipals(appId='...')`), and update (accountEnabled is how a malicious
+ * multi-tenant app is contained: disabled, not deleted).
  *
  * Application.ReadWrite.OwnedBy lets an app change only service principals it owns. The
  * local tenant keeps the owners in an `ownerIds` list on the service principal object (object
@@ -10,12 +11,7 @@
  * from the stored includes serviceprincipal-get-permissions.md and
  * serviceprincipal-list-permissions.md (read with the search tool).
  */
-import {
-    GraphHttpError,
-    type GraphRequestContext,
-    type GraphResponse,
-    type GraphRoute,
-} from "../contracts";
+import type { GraphRequestContext, GraphResponse, GraphRoute } from "../contracts";
 import type { GraphObject } from "../model";
 import { collection, entity } from "../odata";
 import {
@@ -58,22 +54,9 @@ function byId(ctx: GraphRequestContext): GraphObject {
     return sp;
 }
 
-/**
- * The service principal of `servicePrincipals(appId='...')`. The core matches whole path
- * segments only, so this alternate key arrives as one segment of the catch-all route below;
- * any other single segment is not a resource the local tenant serves.
- */
+/** The service principal of `servicePrincipals(appId='{appId}')`, by its application id. */
 function byAppId(ctx: GraphRequestContext): GraphObject {
-    const segment = ctx.params.entitySetWithKey ?? "";
-    const match = /^servicePrincipals\(appId='([^']*)'\)$/i.exec(segment);
-    if (!match) {
-        throw new GraphHttpError(
-            404,
-            "ResourceNotFound",
-            `Resource not found for the segment '${segment}'.`,
-        );
-    }
-    const appId = match[1];
+    const appId = ctx.params.appId ?? "";
     const sp = ctx.state.servicePrincipals.find(
         (s) => String(s.appId).toLowerCase() === appId.toLowerCase(),
     );
@@ -162,22 +145,16 @@ export const routes: GraphRoute[] = [
         bucket: "directory-write",
         handler: (ctx) => updateServicePrincipal(ctx, byId(ctx)),
     },
-];
-
-/**
- * `GET|PATCH /servicePrincipals(appId='{appId}')`: a single-segment pattern, so index.ts
- * registers these last, after every literal single-segment route.
- */
-export const appIdRoutes: GraphRoute[] = [
+    // The alternate key: Graph addresses a service principal by its application id too.
     {
         method: "GET",
-        pattern: "/{entitySetWithKey}",
+        pattern: "/servicePrincipals(appId='{appId}')",
         permissions: { anyOf: SP_READ },
         handler: (ctx) => getServicePrincipal(ctx, byAppId(ctx)),
     },
     {
         method: "PATCH",
-        pattern: "/{entitySetWithKey}",
+        pattern: "/servicePrincipals(appId='{appId}')",
         permissions: { anyOf: SP_WRITE },
         bucket: "directory-write",
         handler: (ctx) => updateServicePrincipal(ctx, byAppId(ctx)),

@@ -149,6 +149,47 @@ describe("Graph grants and service principals on the local tenant", () => {
         expect(byFilter.body.value.map((s: { id: string }) => s.id)).toEqual([sps.malicious]);
     });
 
+    test("a service principal's appId key may be URL-encoded, and an unknown appId is a 404", async () => {
+        const [encoded, unknown] = await Promise.all([
+            graph(
+                tenant,
+                readToken,
+                "GET",
+                `/v1.0/servicePrincipals(appId=%27${apps.malicious}%27)`,
+            ),
+            graph(
+                tenant,
+                readToken,
+                "GET",
+                "/v1.0/servicePrincipals(appId='00000000-0000-0000-0000-000000000000')",
+            ),
+        ]);
+
+        expect(encoded.status).toBe(200);
+        expect(encoded.body.id).toBe(sps.malicious);
+        expect(unknown.status).toBe(404);
+        expect(unknown.body.error.code).toBe("Request_ResourceNotFound");
+    });
+
+    test("a one-segment path that is no resource is a 404 for every method", async () => {
+        const methods = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+
+        const answers = await Promise.all(
+            methods.map((method) =>
+                graph(
+                    tenant,
+                    readToken,
+                    method,
+                    `/v1.0/servicePrincipal(appId='${apps.malicious}')`,
+                    // Node's client sends a GET or DELETE body without a length: none there.
+                    method === "GET" || method === "DELETE" ? undefined : {},
+                ),
+            ),
+        );
+
+        expect(answers.map((a) => a.status)).toEqual(methods.map(() => 404));
+    });
+
     test("Application.ReadWrite.OwnedBy cannot disable an app the caller does not own", async () => {
         const token = await tokenWith(tenant, ["Application.ReadWrite.OwnedBy"]);
 

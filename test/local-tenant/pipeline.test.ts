@@ -1,3 +1,5 @@
+import type { GraphRoute } from "../../local-tenant/contracts";
+import { GraphEngine, type GraphEngineHost } from "../../local-tenant/graph-engine";
 import type { LocalTenant } from "../../local-tenant/server";
 import { SECOND_APP, call, closeAgents, getToken, startCoreTenant } from "./helpers";
 import { TEST_ROLES, testRoutes } from "./test-routes";
@@ -108,6 +110,63 @@ describe("local tenant Graph request pipeline", () => {
         expect(unknown.status).toBe(404);
         expect(unknown.body.error.innerError["request-id"]).toBe(unknown.headers["request-id"]);
         expect(wrongMethod.status).toBe(405);
+    });
+
+    test("an unknown one-segment path gets 404 for every method, whatever the token holds", async () => {
+        const methods = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+        // Node's client sends a GET or DELETE body without a length: send none there.
+        const body = (method: string) =>
+            ["POST", "PUT", "PATCH"].includes(method) ? {} : undefined;
+
+        const answers = await Promise.all(
+            methods.map((method) =>
+                call(tenant, method, "/v1.0/nothingHere", { token, body: body(method) }),
+            ),
+        );
+
+        expect(answers.map((a) => a.status)).toEqual(methods.map(() => 404));
+        expect(answers.map((a) => a.body.error.code)).toEqual(
+            methods.map(() => "ResourceNotFound"),
+        );
+    });
+
+    test("a parameter inside a segment matches the text between its literals, case-insensitively and URL-decoded", async () => {
+        const answer = await call(tenant, "GET", "/v1.0/THINGS(Name=%27a%20b%27,SIZE=7)", {
+            token,
+        });
+
+        expect(answer.status).toBe(200);
+        expect(answer.body).toEqual({ name: "a b", size: "7" });
+    });
+
+    test("a segment that does not fit a pattern's literals is a 404, another method on one that does a 405", async () => {
+        const [partial, empty, wrongMethod] = await Promise.all([
+            call(tenant, "GET", "/v1.0/things(name='a')", { token }),
+            call(tenant, "GET", "/v1.0/things(name='',size=1)", { token }),
+            call(tenant, "DELETE", "/v1.0/things(name='a',size=1)", { token }),
+        ]);
+
+        expect([partial.status, empty.status, wrongMethod.status]).toEqual([404, 404, 405]);
+    });
+
+    test("a route pattern with touching or repeated parameters fails the start, naming the pattern", () => {
+        const route = (pattern: string): GraphRoute => ({
+            method: "GET",
+            pattern,
+            permissions: { anyOf: [] },
+            handler: () => ({ status: 204 }),
+        });
+        const host = {} as GraphEngineHost;
+
+        expect(() => new GraphEngine(host, [route("/x({a}{b})")])).toThrow(
+            "Graph route pattern '/x({a}{b})': two parameters touch",
+        );
+        expect(() => new GraphEngine(host, [route("/x/{a}/y({a})")])).toThrow(
+            "parameter '{a}' is used twice",
+        );
+        expect(() => new GraphEngine(host, [route("/x(a={a)")])).toThrow(
+            "a brace does not belong to a {name}",
+        );
     });
 
     test("route literals match case-insensitively and parameters are URL-decoded", async () => {

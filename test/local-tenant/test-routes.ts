@@ -57,6 +57,12 @@ export const testRoutes: GraphRoute[] = [
         },
     },
     {
+        method: "GET",
+        pattern: "/things(name='{name}',size={size})",
+        permissions: { anyOf: ["Test.Read.All"] },
+        handler: (ctx) => ({ status: 200, body: { ...ctx.params } }),
+    },
+    {
         method: "POST",
         pattern: "/things",
         permissions: { anyOf: ["Test.ReadWrite.All"] },
