@@ -172,6 +172,16 @@ export const GRAPH_OPERATIONS: readonly GraphOperation[] = [
         why: "Find the default MFA method, which must be removed last.",
     },
     {
+        operation: "authMethods.updateSignInPreferences",
+        method: "PATCH",
+        path: "/users/{id}/authentication/signInPreferences",
+        permissions: ["UserAuthenticationMethod.ReadWrite.All"],
+        versions: ["beta"],
+        why:
+            "Make a method the user keeps their default, so the attacker's default method can be " +
+            "removed (Graph refuses to remove the default while other methods remain).",
+    },
+    {
         operation: "authMethods.delete",
         method: "DELETE",
         path: "/users/{id}/authentication/{methodType}/{methodId}",

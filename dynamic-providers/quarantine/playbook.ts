@@ -26,11 +26,11 @@ import {
     type EvidenceChange,
 } from "./evidence";
 import type { QuarantineInputs } from "./inputs";
-import { prop, viewRule } from "./judge";
+import { methodType, prop, viewRule } from "./judge";
 import { readJournal, writeJournal } from "./journal";
 import { planContainment, type Action } from "./plan";
 import { randomPassword } from "./secrets";
-import { applyExchange, applyGraph, record, type StepContext } from "./steps/apply";
+import { applyExchange, applyGraph, record, recordChange, type StepContext } from "./steps/apply";
 import {
     readApps,
     rowKey,
@@ -626,12 +626,23 @@ async function removeMethods(
         gone: true,
     });
 
-    // Graph refuses to remove the default method while others remain: others first.
-    const first = await applyGraph(step, methods.filter((m) => !m.isDefault).map(writeFor));
+    // Graph refuses to remove the default method while others remain: others first. When the
+    // user keeps a method that can be the default (their own Authenticator, say), it becomes
+    // the default in the same round trip, so the attacker's default can go next.
+    const removing = new Set(methods.map((m) => m.id));
+    const keptDefault = methods.some((m) => m.isDefault)
+        ? step.evidence.found.authenticationMethods
+              .map((item) => item.object)
+              .find((m) => !removing.has(String(m.id)) && preferenceOf(m) !== null)
+        : undefined;
+    const [first] = await Promise.all([
+        applyGraph(step, methods.filter((m) => !m.isDefault).map(writeFor)),
+        keptDefault ? makeDefault(step, id, keptDefault) : Promise.resolve(),
+    ]);
     const last = await applyGraph(step, methods.filter((m) => m.isDefault).map(writeFor));
 
-    // A kept method (a FIDO2 key, say) still blocks the default's removal, and Graph offers no
-    // way to make a key the default. Say exactly what the responder can do.
+    // A kept method that cannot be the default (a FIDO2 key) does not block the removal, but a
+    // kept default-capable one that could not be made the default does. Say what to do.
     for (const change of step.evidence.changes.slice(-last.length || undefined)) {
         if (
             last.length > 0 &&
@@ -639,10 +650,11 @@ async function removeMethods(
             /default method/i.test(change.error ?? "")
         ) {
             change.error +=
-                " The user's default MFA method cannot be removed while an allow-listed method " +
-                "remains. Either drop that method from keep.methods (the user re-registers it in " +
-                "person with the Temporary Access Pass on release), or remove this method by hand " +
-                "after setting another default in the Entra admin center.";
+                " The user's default MFA method cannot be removed while another method that can be " +
+                "the default remains and could not be made the default. Either drop that method " +
+                "from keep.methods (the user re-registers it in person with the Temporary Access " +
+                "Pass on release), or set another default in the Entra admin center and run " +
+                "`pulumi up` again.";
         }
     }
     const failed = [...first, ...last].filter((r) => !r.ok && r.status !== 404).length;
@@ -652,6 +664,49 @@ async function removeMethods(
             `kept ${Math.max(kept, 0)} (the password and the allow-listed)` +
             (failed ? `; ${failed} removal(s) FAILED (see evidence)` : "") +
             ".",
+    );
+}
+
+/** The sign-in preference value that makes this method the default, or null if none can. */
+function preferenceOf(method: Obj): string | null {
+    switch (methodType(method)) {
+        case "microsoftAuthenticator":
+            return "push";
+        case "softwareOath":
+            return "oath";
+        case "phone":
+            return method.phoneType === "office"
+                ? "voiceOffice"
+                : method.phoneType === "alternateMobile"
+                  ? "voiceAlternateMobile"
+                  : "sms";
+        default:
+            return null;
+    }
+}
+
+/** Makes a kept method the user's default MFA method (beta signInPreferences). */
+async function makeDefault(step: StepContext, id: string, method: Obj): Promise<void> {
+    const preference = preferenceOf(method);
+    const [reply] = await step.tenant.graph([
+        {
+            method: "PATCH",
+            url: `/users/${id}/authentication/signInPreferences`,
+            version: "beta",
+            body: { userPreferredMethodForSecondaryAuthentication: preference },
+        },
+    ]);
+    recordChange(
+        step,
+        "6",
+        "make a kept method the default",
+        `authenticationMethods:${method.id}`,
+        reply.ok ? "changed" : "failed",
+        {
+            before: step.evidence.found.signInPreferences[0]?.object ?? null,
+            after: { userPreferredMethodForSecondaryAuthentication: preference },
+            ...(reply.ok ? {} : { error: reply.error }),
+        },
     );
 }
 

@@ -386,4 +386,37 @@ describe("containing the contoso-bec finance user", () => {
     });
 });
 
-export { INC_2041 };
+describe("when the attacker's method is the default and the user keeps their own Authenticator", () => {
+    const PHONE = "3179e48a-750b-4051-897c-87b9720928f7";
+    const AUTHENTICATOR = "1a950e17-94da-4075-b940-70f6c3612df8";
+    let outs: Record<string, any>;
+
+    beforeAll(async () => {
+        const state = structuredClone(initial);
+        user(MEGAN, state).defaultMethodId = PHONE;
+        tenant.control.putState(state);
+        const keep = { ...INC_2041.keep, methods: [MEGAN_FIDO2, AUTHENTICATOR] };
+        outs = (
+            await h.host.create(
+                h.urn("default"),
+                h.inputs("default", { incident: "INC-2044", keep }),
+            )
+        ).outs;
+    }, 60_000);
+
+    it("makes the kept Authenticator the default, then removes the attacker's phone", () => {
+        expect(outs.status).toBe("contained");
+        const megan = user(MEGAN);
+        expect(megan.authenticationMethods.map((m) => m.id).sort()).toEqual(
+            ["28c10230-6103-485e-b985-444c60001490", MEGAN_FIDO2, AUTHENTICATOR].sort(),
+        );
+        expect(megan.defaultMethodId).toBe(AUTHENTICATOR);
+        const change = outs.evidence.changes.find(
+            (c: any) => c.action === "make a kept method the default",
+        );
+        expect(change).toMatchObject({
+            result: "changed",
+            before: { userPreferredMethodForSecondaryAuthentication: "sms" },
+        });
+    });
+});
