@@ -7,7 +7,12 @@
  * process-wide registry, because each deserialized provider has its own copy of module state)
  * or from the environment.
  */
-import { connect, loadSettings, type ConfigSource, type ConnectionSettings } from "./connection";
+// Only the parts each provider uses: everything imported here is serialized into the state of
+// every resource (Graph-only providers do not carry the Exchange client or the batcher).
+import { ExchangeClient } from "./connection/exchange";
+import { createGraphClient } from "./connection/graph";
+import { pageAll } from "./connection/paging";
+import { loadSettings, type ConfigSource, type ConnectionSettings } from "./connection/settings";
 import { processRegistry } from "./connection/transport";
 
 /** Graph calls the settings providers make; paths are below the version. */
@@ -44,13 +49,14 @@ export function currentSettings(): ConnectionSettings {
 /** Opens a Graph connection for one provider call. */
 export async function openGraph(): Promise<PolicyGraph> {
     const settings = currentSettings();
-    const tenant = connect(settings);
+    const { client } = createGraphClient(settings);
     const request = (path: string, opts?: GraphCallOptions) =>
-        tenant.graph.api(path).version(opts?.version ?? "v1.0");
+        client.api(path).version(opts?.version ?? "v1.0");
     return {
         breakGlassAccounts: settings.breakGlassAccounts,
         get: (path, opts) => request(path, opts).get(),
-        list: (path, opts) => tenant.pageAll<Record<string, any>>(path, { version: opts?.version }),
+        list: (path, opts) =>
+            pageAll<Record<string, any>>(client, path, { version: opts?.version }),
         post: (path, body, opts) => request(path, opts).post(body),
         patch: (path, body, opts) => request(path, opts).patch(body),
         put: (path, body, opts) => request(path, opts).put(body),
@@ -62,10 +68,10 @@ export async function openGraph(): Promise<PolicyGraph> {
 
 /** Opens an Exchange admin API connection for one provider call. */
 export async function openExchange(): Promise<SettingsExchange> {
-    const tenant = connect(currentSettings());
+    const exchange = new ExchangeClient(currentSettings());
     return {
         async invoke(cmdlet, parameters = {}) {
-            const result = await tenant.exchange.invoke(cmdlet, parameters);
+            const result = await exchange.invoke(cmdlet, parameters);
             return result.value;
         },
     };
