@@ -30,7 +30,7 @@ import { methodType, prop, viewRule } from "./judge";
 import { readJournal, writeJournal } from "./journal";
 import { planContainment, type Action } from "./plan";
 import { randomPassword } from "./secrets";
-import { applyExchange, applyGraph, record, recordChange, type StepContext } from "./steps/apply";
+import { applyExchange, applyGraph, recordChange, type StepContext } from "./steps/apply";
 import {
     readApps,
     rowKey,
