@@ -155,6 +155,35 @@ describe("TokenProtectionPolicy through the provider host", () => {
         expect(policyNamed(snapshot(h.tenant), DEFAULT_TOKEN_PROTECTION_NAME)).toBeUndefined();
     });
 
+    it("adopts a different policy of the same name and puts it back on delete", async () => {
+        const d = await declare(
+            "tp",
+            () => new TokenProtectionPolicy("tp", { breakGlassAccounts: [BREAK_GLASS_ID] }),
+        );
+        const seeded = await up(h.host, d);
+        changeTenant(
+            h.tenant,
+            (state) => (policyNamed(state, DEFAULT_TOKEN_PROTECTION_NAME).state = "disabled"),
+        );
+        const before = snapshot(h.tenant).conditionalAccess;
+
+        // Another stack (or a person) made this policy; ours must not delete it.
+        const adopted = await up(h.host, d);
+
+        expect(adopted.id).toBe(seeded.id);
+        expect(adopted.outs.previous).toMatchObject({ state: "disabled" });
+        expect(policyNamed(snapshot(h.tenant), DEFAULT_TOKEN_PROTECTION_NAME).state).toBe(
+            "enabledForReportingButNotEnforced",
+        );
+        await h.host.delete(adopted.id, d.urn, adopted.outs);
+        const after = snapshot(h.tenant).conditionalAccess;
+        expect(policyNamed({ conditionalAccess: after }, DEFAULT_TOKEN_PROTECTION_NAME).state).toBe(
+            "disabled",
+        );
+        expect(after.policies.map((p: any) => p.id)).toEqual(before.policies.map((p: any) => p.id));
+        await h.host.delete(seeded.id, d.urn, seeded.outs);
+    });
+
     it("sends nothing but reads when refreshed with the tenant as declared", async () => {
         const d = await declare(
             "tp",
