@@ -26,7 +26,7 @@ import type { TenantState, User } from "../local-tenant/model";
 import type { RequestLogEntry } from "../local-tenant/request-log";
 import { startLocalTenant, type LocalTenant } from "../local-tenant/server";
 
-const LATENCY_MS = 50;
+const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 50);
 const USERS_IN_INCIDENT = 50;
 const MEGAN = "megan.bowen@contoso.com";
 
