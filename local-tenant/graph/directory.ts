@@ -11,7 +11,7 @@
 import type { GraphRequestContext, GraphResponse, GraphRoute } from "../contracts";
 import type { GraphObject } from "../model";
 import { collection, entity } from "../odata";
-import { DEFAULT_USER_PROPERTIES, userView } from "./users";
+import { DEFAULT_USER_PROPERTIES, userFields } from "./users";
 import { clone, directoryObjectNotFound } from "./shared";
 
 function findGroup(ctx: GraphRequestContext): GraphObject {
@@ -29,10 +29,10 @@ function listMembers(ctx: GraphRequestContext): GraphResponse {
     const members = ctx.state.users
         .filter((u) => u.memberOf.includes(String(group.id)))
         .map((u) => {
-            const view = userView(u);
+            const view = userFields(u);
             const out: GraphObject = { "@odata.type": "#microsoft.graph.user" };
             for (const key of DEFAULT_USER_PROPERTIES) out[key] = view[key];
-            return out;
+            return clone(out);
         });
     return collection(ctx, members, {
         defaultPageSize: 100,
