@@ -200,29 +200,35 @@ describe("TokenProtectionPolicy through the provider host", () => {
         await h.host.delete(id, d.urn, outs);
     });
 
-    it("waits out Conditional Access throttling (429 without Retry-After) on create", async () => {
+    it("waits out Conditional Access throttling (429 without Retry-After) between writes", async () => {
         const d = await declare(
             "tp",
             () => new TokenProtectionPolicy("tp", { breakGlassAccounts: [BREAK_GLASS_ID] }),
         );
-        h.tenant.control.setFaults({
-            failNth: [
-                {
-                    method: "POST",
-                    pathPattern: "^/beta/identity/conditionalAccess/policies$",
-                    n: 1,
-                    status: 429,
-                },
-            ],
-            retryAfterSeconds: 0,
+        const enforced = await declare(
+            "tp",
+            () =>
+                new TokenProtectionPolicy("tp", {
+                    breakGlassAccounts: [BREAK_GLASS_ID],
+                    mode: "enforced",
+                }),
+        );
+        h.tenant.control.clearRequests();
+
+        // Two writes back to back: the tenant admits one CA write per second and answers the
+        // second with 429 and no Retry-After, as Graph documents for this bucket.
+        const { id, outs } = await up(h.host, d);
+        const updated = await h.host.update(id, d.urn, outs, enforced.inputs);
+
+        const throttled = h.tenant.control
+            .getRequests()
+            .filter((r) => r.status === 429 && /conditionalAccess\/policies/.test(r.path));
+        expect(throttled.length).toBeGreaterThan(0);
+        expect(policyNamed(snapshot(h.tenant), DEFAULT_TOKEN_PROTECTION_NAME)).toMatchObject({
+            id,
+            state: "enabled",
         });
-        try {
-            const { id, outs } = await up(h.host, d);
-            expect(policyNamed(snapshot(h.tenant), DEFAULT_TOKEN_PROTECTION_NAME).id).toBe(id);
-            await h.host.delete(id, d.urn, outs);
-        } finally {
-            h.tenant.control.setFaults({});
-        }
+        await h.host.delete(id, d.urn, updated.outs);
     });
 
     it("writes nothing for a break-glass UPN that does not exist", async () => {
