@@ -298,6 +298,15 @@ const quarantineProvider: pulumi.dynamic.ResourceProvider = {
         const failures = validateInputs(known, new Date(), breakGlassAccounts(), existing).filter(
             (f) => news[f.property.split(".")[0]] !== UNKNOWN,
         );
+        if (!existing && news.state === "released") {
+            failures.push({
+                property: "state",
+                reason:
+                    'state is "released" for a quarantine that does not exist yet, so there is ' +
+                    'nothing to release. Fix: add it as "contained" (or leave state out), or ' +
+                    "remove the entry if the user no longer needs containing.",
+            });
+        }
         for (const field of Object.keys(news)) {
             const allowed = [...INPUT_FIELDS, "resourceName", "__provider"];
             if (!allowed.includes(field as never) && news[field] !== undefined) {

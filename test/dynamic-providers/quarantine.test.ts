@@ -73,6 +73,20 @@ describe("check", () => {
         expect(byField.approvedBy).toMatch(/approvedBy is missing.*Fix:/);
     });
 
+    it("refuses a new quarantine that starts released, since there is nothing to release", async () => {
+        const checked = await h.host.check(
+            h.urn("new"),
+            {},
+            h.inputs("new", { state: "released" }),
+        );
+        expect(checked.failures).toEqual([
+            expect.objectContaining({
+                property: "state",
+                reason: expect.stringMatching(/nothing to release.*Fix:/),
+            }),
+        ]);
+    });
+
     it("refuses a break-glass account named in bec-guard:breakGlassAccounts at preview", async () => {
         const checked = await h.host.check(h.urn("bg"), {}, h.inputs("bg", { user: BREAK_GLASS }));
         expect(checked.failures).toEqual([
