@@ -109,6 +109,11 @@ export async function contain(ctx: PlaybookContext): Promise<ContainmentResult> 
     const ruleRows = (rules as { ok: boolean; value?: Obj[] }).value;
     if (ruleRows) recordView(evidence, { ...directory, inboxRules: ruleRows });
     writeJournal(ctx.journalDir, evidence);
+    log(
+        `2. Evidence: the account, its methods and app grants` +
+            (ruleRows ? `, and ${ruleRows.length} inbox rule(s) (hidden ones included)` : "") +
+            " recorded before any change; the rest of the mailbox is read alongside the cut-off.",
+    );
     const step: StepContext = { tenant, evidence, now: ctx.now };
     try {
         return await changeTenant(ctx, step, user, directory, reads, startedChanges, log);
@@ -335,7 +340,6 @@ export function recordView(evidence: Evidence, view: TenantView): void {
 
 function describeSnapshot(view: TenantView): string {
     const rules = view.inboxRules ?? [];
-    const hidden = rules.filter((r) => viewRule(r).hidden).length;
     const forwarding = view.mailbox
         ? [
               prop(view.mailbox, "ForwardingSmtpAddress"),
@@ -344,7 +348,7 @@ function describeSnapshot(view: TenantView): string {
         : [];
     const parts = [
         view.mailbox
-            ? `${rules.length} inbox rule(s) (${hidden} hidden), mailbox forwarding ${forwarding.length ? `to ${forwarding.join(", ")}` : "off"}`
+            ? `${rules.length} inbox rule(s), mailbox forwarding ${forwarding.length ? `to ${forwarding.join(", ")}` : "off"}`
             : "no mailbox",
         `${(view.methods ?? []).length} authentication method(s)`,
         `${(view.grants ?? []).length} consent grant(s)`,
