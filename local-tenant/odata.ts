@@ -57,7 +57,8 @@ export function collection(
     if (offset + pageSize < rows.length) {
         body["@odata.nextLink"] = nextLink(ctx, offset + pageSize);
     }
-    body.value = page.map((item) => applySelect(item, select));
+    const wanted = selectedKeys(select);
+    body.value = page.map((item) => applySelect(item, wanted));
     return { status: 200, body };
 }
 
@@ -76,7 +77,10 @@ export function entity(
     const fragment = context ?? `${defaultContext(ctx.path.replace(/\/[^/]*$/, ""))}/$entity`;
     return {
         status: 200,
-        body: { "@odata.context": contextUrl(ctx, fragment, select), ...applySelect(obj, select) },
+        body: {
+            "@odata.context": contextUrl(ctx, fragment, select),
+            ...applySelect(obj, selectedKeys(select)),
+        },
     };
 }
 
@@ -160,13 +164,17 @@ function parseSelect(text: string | undefined): string[] | undefined {
         .filter((s) => s.length > 0);
 }
 
+/** The `$select`ed names in lower case, made once per answer rather than once per item. */
+function selectedKeys(select: string[] | undefined): Set<string> | undefined {
+    return select && new Set(select.map((s) => s.toLowerCase()));
+}
+
 /** Keeps the selected properties (case-insensitive, as Graph) and the `@odata.*` annotations. */
-function applySelect(obj: GraphObject, select: string[] | undefined): GraphObject {
-    if (!select) return obj;
-    const wanted = new Set(select.map((s) => s.toLowerCase()));
+function applySelect(obj: GraphObject, wanted: Set<string> | undefined): GraphObject {
+    if (!wanted) return obj;
     const out: GraphObject = {};
-    for (const [key, value] of Object.entries(obj)) {
-        if (key.startsWith("@odata.") || wanted.has(key.toLowerCase())) out[key] = value;
+    for (const key of Object.keys(obj)) {
+        if (key.startsWith("@odata.") || wanted.has(key.toLowerCase())) out[key] = obj[key];
     }
     return out;
 }

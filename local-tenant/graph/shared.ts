@@ -78,6 +78,21 @@ export function clone<T>(value: T): T {
     return JSON.parse(JSON.stringify(value)) as T;
 }
 
+/**
+ * A deep copy of an answer object, for the hot paths: the same result as {@link clone} for
+ * the JSON values the state holds, but strings, numbers, Booleans and null are taken as they
+ * are, so an answer of plain properties costs no JSON round trip.
+ */
+export function copyOf(obj: GraphObject): GraphObject {
+    const out: GraphObject = {};
+    for (const key of Object.keys(obj)) {
+        const value = obj[key];
+        if (value === undefined) continue;
+        out[key] = typeof value === "object" && value !== null ? clone(value) : value;
+    }
+    return out;
+}
+
 /** The current time as Graph writes it (UTC, seconds, trailing Z). */
 export function isoNow(ctx: GraphRequestContext): string {
     return ctx

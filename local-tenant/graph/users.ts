@@ -13,6 +13,7 @@ import {
     badRequest,
     bodyObject,
     clone,
+    copyOf,
     isoNow,
     requireRoles,
     requireUser,
@@ -174,7 +175,7 @@ function listUsers(ctx: GraphRequestContext): GraphResponse {
     });
     // Copy only the page's users, and of them only the properties returned.
     const body = response.body as { value: GraphObject[] };
-    body.value = body.value.map((u) => clone(projectDefault(ctx, u)));
+    body.value = body.value.map((u) => copyOf(projectDefault(ctx, u)));
     return response;
 }
 
@@ -182,7 +183,7 @@ function getUser(ctx: GraphRequestContext): GraphResponse {
     checkSignInActivityPermission(ctx);
     const user = requireUser(ctx);
     const response = entity(ctx, userFields(user), "users/$entity");
-    return { ...response, body: clone(projectDefault(ctx, response.body as GraphObject)) };
+    return { ...response, body: copyOf(projectDefault(ctx, response.body as GraphObject)) };
 }
 
 // ---------------------------------------------------------------------------------------------
