@@ -7,10 +7,14 @@
  *
  *   npx ts-node --transpile-only bench/containment.ts
  *
- * Loopback only; bounded (one user twice, then 50 users once). Nothing here is a test: it
- * prints numbers.
+ * The tenant runs in a child process (its CPU must not share the measured client's event loop)
+ * and is driven through its loopback control API. Bounded: one user three times (the first
+ * run only warms up), then 50 users twice. Nothing here is a test: it prints numbers.
+ * BENCH_LATENCY_MS changes the latency (0 shows the CPU cost alone).
  */
+import { fork } from "child_process";
 import * as fs from "fs";
+import * as https from "https";
 import * as os from "os";
 import * as path from "path";
 import { loadSettings } from "../dynamic-providers/connection/settings";
@@ -24,7 +28,7 @@ import { contain, type PlaybookContext } from "../dynamic-providers/quarantine/p
 import type { GraphRequest, TenantApi } from "../dynamic-providers/quarantine/tenant";
 import type { TenantState, User } from "../local-tenant/model";
 import type { RequestLogEntry } from "../local-tenant/request-log";
-import { startLocalTenant, type LocalTenant } from "../local-tenant/server";
+import { startLocalTenant } from "../local-tenant/server";
 
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 50);
 const USERS_IN_INCIDENT = 50;
@@ -46,10 +50,78 @@ const INC_2041 = {
     },
 };
 
-async function main(): Promise<void> {
-    // 1. A local tenant with the contoso-bec attack, 50 ms per answer, granted the manifest.
-    const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "bec-guard-bench-"));
-    const evidenceDir = fs.mkdtempSync(path.join(os.tmpdir(), "bec-guard-bench-evidence-"));
+/** The local tenant's control API, spoken over HTTPS (the tenant runs in its own process). */
+interface Control {
+    getState(): Promise<TenantState>;
+    putState(state: TenantState): Promise<void>;
+    setFaults(faults: Record<string, unknown>): Promise<void>;
+    getRequests(): Promise<RequestLogEntry[]>;
+    clearRequests(): Promise<void>;
+}
+
+interface Tenant {
+    env: Record<string, string>;
+    control: Control;
+    stop(): Promise<void>;
+}
+
+/**
+ * Starts the local tenant in a child process, so that its CPU does not share this process's
+ * event loop with the client being measured (on a 2-core machine, in-process it would).
+ */
+async function startTenantProcess(stateDir: string): Promise<Tenant> {
+    const child = fork(__filename, ["--serve", stateDir], {
+        execArgv: ["-r", "ts-node/register/transpile-only"],
+        stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    const started = await new Promise<{
+        url: string;
+        caCertPem: string;
+        env: Record<string, string>;
+    }>((resolve, reject) => {
+        child.once("message", (m) => resolve(m as never));
+        child.once("exit", (code) => reject(new Error(`local tenant exited (${code})`)));
+    });
+    const agent = new https.Agent({ ca: started.caCertPem, keepAlive: true });
+    const call = (method: string, route: string, body?: unknown) =>
+        new Promise<any>((resolve, reject) => {
+            const request = https.request(
+                `${started.url}/_local/${route}`,
+                { method, agent, headers: { "Content-Type": "application/json" } },
+                (response) => {
+                    const chunks: Buffer[] = [];
+                    response.on("data", (c: Buffer) => chunks.push(c));
+                    response.on("end", () => {
+                        const text = Buffer.concat(chunks).toString("utf8");
+                        if ((response.statusCode ?? 500) >= 400)
+                            reject(new Error(`${method} ${route}: ${text}`));
+                        else resolve(text ? JSON.parse(text) : undefined);
+                    });
+                },
+            );
+            request.on("error", reject);
+            request.end(body === undefined ? undefined : JSON.stringify(body));
+        });
+    return {
+        env: started.env,
+        control: {
+            getState: () => call("GET", "state"),
+            putState: (state) => call("PUT", "state", state),
+            setFaults: (faults) => call("PUT", "faults", faults),
+            getRequests: async () => (await call("GET", "requests")).value,
+            clearRequests: () => call("DELETE", "requests"),
+        },
+        stop: async () => {
+            const exited = new Promise((r) => child.once("exit", r));
+            child.kill("SIGTERM");
+            await exited;
+            agent.destroy();
+        },
+    };
+}
+
+/** In the child: the tenant with the contoso-bec attack, 50 ms per answer, granted the manifest. */
+async function serve(stateDir: string): Promise<void> {
     const tenant = await startLocalTenant({
         port: 0,
         stateDir,
@@ -59,7 +131,16 @@ async function main(): Promise<void> {
         grantedGraphRoles: requiredGraphRoles(),
         grantedExchangeRoles: requiredExchangeRoles(),
     });
-    const scenario = structuredClone(tenant.control.getState());
+    process.on("SIGTERM", () => void tenant.stop().then(() => process.exit(0)));
+    process.send!({ url: tenant.url, caCertPem: tenant.caCertPem, env: tenant.env });
+}
+
+async function main(): Promise<void> {
+    // 1. A local tenant with the contoso-bec attack, in its own process.
+    const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "bec-guard-bench-"));
+    const evidenceDir = fs.mkdtempSync(path.join(os.tmpdir(), "bec-guard-bench-evidence-"));
+    const tenant = await startTenantProcess(stateDir);
+    const scenario = await tenant.control.getState();
     const env = { ...process.env, ...tenant.env };
     const api = connectTenant(loadSettings(undefined, env));
     const quiet = () => undefined;
@@ -93,14 +174,14 @@ async function main(): Promise<void> {
 
         // One unmeasured containment loads and compiles every code path once; then start over.
         await contain(context(MEGAN, api));
-        tenant.control.putState(structuredClone(scenario));
+        await tenant.control.putState(structuredClone(scenario));
         fs.rmSync(evidenceDir, { recursive: true, force: true });
 
         // 2. One user, the playbook's shape.
         const fast = await measure(tenant, () => contain(context(MEGAN, api)));
 
         // 3. The same steps, one request at a time.
-        tenant.control.putState(structuredClone(scenario));
+        await tenant.control.putState(structuredClone(scenario));
         fs.rmSync(evidenceDir, { recursive: true, force: true });
         const slow = await measure(tenant, () => contain(context(MEGAN, oneAtATime(api))));
 
@@ -109,7 +190,11 @@ async function main(): Promise<void> {
             ["", "playbook", "sequential"],
             [
                 ["round trips, critical path", fast.criticalPath, slow.criticalPath],
-                ["round trips, resolve -> cut-off", fast.resolveToCutOff, slow.resolveToCutOff],
+                [
+                    "round trips after resolving, to cut-off",
+                    fast.resolveToCutOff,
+                    slow.resolveToCutOff,
+                ],
                 ["requests (HTTP)", fast.requests, slow.requests],
                 ["time to cut-off (ms)", fast.cutOffMs, slow.cutOffMs],
                 ["time to full containment (ms)", fast.totalMs, slow.totalMs],
@@ -122,20 +207,20 @@ async function main(): Promise<void> {
             { length: USERS_IN_INCIDENT },
             (_, i) => `victim${i + 1}@contoso.com`,
         );
-        tenant.control.putState(seedUsers(structuredClone(scenario), USERS_IN_INCIDENT));
+        await tenant.control.putState(seedUsers(structuredClone(scenario), USERS_IN_INCIDENT));
         fs.rmSync(evidenceDir, { recursive: true, force: true });
         const clean = await measure(tenant, () =>
             Promise.all(users.map((u) => contain(context(u, api)))),
         );
-        tenant.control.putState(seedUsers(structuredClone(scenario), USERS_IN_INCIDENT));
+        await tenant.control.putState(seedUsers(structuredClone(scenario), USERS_IN_INCIDENT));
         fs.rmSync(evidenceDir, { recursive: true, force: true });
-        tenant.control.setFaults({ rate429: 0.05, retryAfterSeconds: 1, seed: 2041 });
+        await tenant.control.setFaults({ rate429: 0.05, retryAfterSeconds: 1, seed: 2041 });
         const many = await measure(tenant, () =>
             Promise.all(users.map((u) => contain(context(u, api)))),
         );
-        tenant.control.setFaults({});
+        await tenant.control.setFaults({});
 
-        const log = tenant.control.getRequests();
+        const log = await tenant.control.getRequests();
         const writes = directoryWrites(log);
         const quotaBoundSeconds =
             Math.max(0, Math.ceil(writes / DIRECTORY_WRITE_QUOTA.writes) - 1) *
@@ -192,12 +277,12 @@ interface Measured<T> {
 }
 
 /** Runs `work` with a clean request log and reads timings and round trips from the log. */
-async function measure<T>(tenant: LocalTenant, work: () => Promise<T>): Promise<Measured<T>> {
-    tenant.control.clearRequests();
+async function measure<T>(tenant: Tenant, work: () => Promise<T>): Promise<Measured<T>> {
+    await tenant.control.clearRequests();
     const started = Date.now();
     const result = await work();
     const totalMs = Date.now() - started;
-    const log = tenant.control.getRequests();
+    const log = await tenant.control.getRequests();
 
     // HTTP requests only: batch items ride inside their envelope.
     const http = log.filter((e) => !e.batch && !e.path.startsWith("/_local"));
@@ -383,7 +468,8 @@ function table(header: string[], rows: Array<Array<string | number>>): void {
     }
 }
 
-main().catch((error) => {
+const run = process.argv[2] === "--serve" ? serve(process.argv[3]) : main();
+run.catch((error) => {
     console.error(error);
     process.exitCode = 1;
 });
