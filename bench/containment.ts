@@ -201,6 +201,24 @@ async function main(): Promise<void> {
             ],
         );
 
+        // 3b. The same user with 20 harmful rules, 20 methods and 20 app grants.
+        await tenant.control.putState(twentyOfEach(structuredClone(scenario)));
+        fs.rmSync(evidenceDir, { recursive: true, force: true });
+        const big = await measure(tenant, () => contain(context(MEGAN, api)));
+        console.log(
+            `\nThe same user with 20 harmful inbox rules, 20 MFA methods and 20 consent grants\n`,
+        );
+        table(
+            ["", "playbook"],
+            [
+                ["round trips, critical path", big.criticalPath],
+                ["round trips after resolving, to cut-off", big.resolveToCutOff],
+                ["requests (HTTP)", big.requests],
+                ["time to cut-off (ms)", big.cutOffMs],
+                ["time to full containment (ms)", big.totalMs],
+            ],
+        );
+
         // 4. Fifty users of one incident at once: first as the tenant answers, then with 5% of
         //    requests throttled (Retry-After 1 s).
         const users = Array.from(
@@ -402,6 +420,34 @@ function seedUsers(state: TenantState, n: number): TenantState {
                 principalId: id,
             });
         }
+    }
+    return state;
+}
+
+/** The finance user with 20 forwarding rules, 20 software OATH methods and 20 app grants. */
+function twentyOfEach(state: TenantState): TenantState {
+    const megan = state.users.find((u) => u.userPrincipalName === MEGAN) as User;
+    const hex = (i: number) => i.toString(16).padStart(12, "0");
+    for (let i = 1; i <= 20; i++) {
+        megan.mailbox!.inboxRules.push({
+            id: Buffer.from(Uint8Array.of(i, 0, 0, 0, 0, 0, 0, 1)).toString("base64"),
+            displayName: `x${i}`,
+            sequence: 100 + i,
+            isEnabled: true,
+            actions: { forwardTo: [{ emailAddress: { address: `drop${i}@evil.example` } }] },
+        });
+        megan.authenticationMethods.push({
+            "@odata.type": "#microsoft.graph.softwareOathAuthenticationMethod",
+            id: `00000000-0000-4000-9000-${hex(i)}`,
+        });
+        state.oauth2PermissionGrants.push({
+            id: `bench-grant-${i}`,
+            clientId: "0a9f1eba-e4fe-4b25-9c45-00527651c91f",
+            consentType: "Principal",
+            principalId: megan.id,
+            resourceId: "4b14817b-2938-4435-a482-700553693a24",
+            scope: `Scope${i}.Read`,
+        });
     }
     return state;
 }
