@@ -17,7 +17,7 @@ const echoProvider: pulumi.dynamic.ResourceProvider = {
         if (inputs.word === "explode") {
             throw Object.assign(new Error("half done"), {
                 id: "echo-1",
-                properties: { done: ["first step"] },
+                properties: { done: ["first step"], journal: "x".repeat(40_000) },
                 reasons: ["second step failed"],
             });
         }
@@ -74,7 +74,7 @@ describe("the provider-host harness", () => {
             message: "half done",
             initFailure: {
                 id: "echo-1",
-                properties: { done: ["first step"] },
+                properties: { done: ["first step"], journal: "x".repeat(40_000) },
                 reasons: ["second step failed"],
             },
         });

@@ -169,9 +169,14 @@ export class ProviderHost {
             child.once("exit", (code) => reject(new Error(`provider host exited early (${code})`)));
             child.once("error", reject);
         });
+        // A partial create returns its recorded properties in gRPC trailers; grpc-js refuses
+        // trailers over 8 KB by default, where the engine accepts more, so raise the limit.
+        // Note: the SDK's host cannot send trailers over about 64 KB (HTTP/2's header block
+        // limit in Node), so a provider's init-error properties must stay well under that.
         const client = new provrpc.ResourceProviderClient(
             `127.0.0.1:${port}`,
             grpc.credentials.createInsecure(),
+            { "grpc.max_metadata_size": 16 * 1024 * 1024 },
         );
         const host = new ProviderHost(child, client);
         child.stdout!.on("data", (c: Buffer) => (host.output += c.toString()));
