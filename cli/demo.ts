@@ -77,24 +77,40 @@ export async function runDemo(_argv: string[]): Promise<number> {
     }
 }
 
+/** How the demo looks for the CLI; tests replace the parts that touch the network. */
+export interface CliSources {
+    /** The PATH to search (default this process's). */
+    path?: string;
+    /** Downloads the CLI into a folder (default: the `pulumi` npm package's installer). */
+    install?: (version: string, dir: string) => Promise<void>;
+    /** Where the `pulumi` npm package caches CLIs (default its own cache folder). */
+    cacheDir?: (version: string) => string;
+}
+
 /** The path of a usable Pulumi CLI, or why there is none. */
-async function findPulumiCli(): Promise<string | { reason: string }> {
-    const onPath = spawnSync("pulumi", ["version"], { encoding: "utf8" });
+export async function findPulumiCli(
+    sources: CliSources = {},
+): Promise<string | { reason: string }> {
+    const env = { ...process.env, PATH: sources.path ?? process.env.PATH };
+    const onPath = spawnSync("pulumi", ["version"], { encoding: "utf8", env });
     if (onPath.status === 0) {
         return "pulumi";
     }
 
     // The `pulumi` npm package downloads the CLI on first use; on a closed network that fails.
     try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { cacheDir } = require("pulumi/lib/cache");
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { installCLI } = require("pulumi/lib/download");
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        /* eslint-disable @typescript-eslint/no-require-imports */
+        const cacheDir = sources.cacheDir ?? require("pulumi/lib/cache").cacheDir;
+        const install = sources.install ?? require("pulumi/lib/download").installCLI;
         const version: string = require("pulumi/package.json").version;
+        /* eslint-enable @typescript-eslint/no-require-imports */
         const bin = path.join(cacheDir(version), "bin", "pulumi");
         if (!fs.existsSync(bin)) {
-            await installCLI(version, cacheDir(version));
+            // Air-gapped machines can say up front that a download is pointless.
+            if (process.env.BEC_GUARD_PULUMI_DOWNLOAD === "off") {
+                throw new Error("downloads are off: BEC_GUARD_PULUMI_DOWNLOAD=off");
+            }
+            await install(version, cacheDir(version));
         }
         return bin;
     } catch (err) {

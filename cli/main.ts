@@ -2,6 +2,7 @@
  * The `bec-guard` command: dispatches a subcommand. bin/bec-guard.js loads this through
  * ts-node, so the CLI runs from the TypeScript sources without a build step.
  */
+import { runDemo } from "./demo";
 import { runLocalTenant } from "./local-tenant";
 
 interface Command {
@@ -14,6 +15,11 @@ export const COMMANDS: Record<string, Command> = {
     "local-tenant": {
         summary: "run the local tenant (Graph, Exchange admin API, token endpoint) on 127.0.0.1",
         run: runLocalTenant,
+    },
+    demo: {
+        summary:
+            "contain the contoso-bec finance user on the local tenant with pulumi up --stack local",
+        run: runDemo,
     },
 };
 
