@@ -112,11 +112,11 @@ describe("with 429s, 5xx and connection resets injected", () => {
 
 describe("with the provider host killed in the middle of create", () => {
     let outs: Record<string, any>;
-    let atKill: { accountEnabled: boolean; forwarding: string | null };
+    let atKill: { accountEnabled: boolean; attackerArtifactsLeft: boolean };
 
     beforeAll(async () => {
         tenant.control.putState(structuredClone(initial));
-        tenant.control.setFaults({ latencyMs: 60 });
+        tenant.control.setFaults({ latencyMs: 150 });
         tenant.control.clearRequests();
 
         // Start containing, and kill the host as soon as the first change reaches the tenant.
@@ -134,7 +134,10 @@ describe("with the provider host killed in the middle of create", () => {
         h.host.kill();
         atKill = {
             accountEnabled: megan().accountEnabled,
-            forwarding: megan().mailbox!.forwardingSmtpAddress,
+            attackerArtifactsLeft:
+                megan().mailbox!.forwardingSmtpAddress !== null ||
+                megan().authenticationMethods.length > 2 ||
+                megan().mailbox!.inboxRules.filter((r) => r.isEnabled).length > 1,
         };
         await pending;
         tenant.control.setFaults({});
@@ -145,10 +148,7 @@ describe("with the provider host killed in the middle of create", () => {
     }, 120_000);
 
     it("was killed after changing the tenant and before finishing", () => {
-        expect(atKill).toEqual({
-            accountEnabled: false,
-            forwarding: "smtp:ap.remittance.contoso@proton.me",
-        });
+        expect(atKill).toEqual({ accountEnabled: false, attackerArtifactsLeft: true });
         expect(fs.readdirSync(h.evidenceDir).some((f) => f.startsWith("INC-2043"))).toBe(true);
     });
 
