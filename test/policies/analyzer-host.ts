@@ -17,22 +17,15 @@
  */
 import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
+import { fromSdk, repoRoot, sdkScript, servedPort } from "../support/sdk";
 
-// The SDK's generated classes accept only messages built from its own google-protobuf and
-// grpc-js copies, so both come from beside @pulumi/pulumi.
-const repoRoot = path.resolve(__dirname, "../..");
-const sdkDir = path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [repoRoot] }));
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const fromSdk = (id: string) => require(require.resolve(id, { paths: [sdkDir] }));
 const grpc = fromSdk("@grpc/grpc-js");
 const analyzerRpc = fromSdk("@pulumi/pulumi/proto/analyzer_grpc_pb");
 const analyzerProto = fromSdk("@pulumi/pulumi/proto/analyzer_pb");
 const structProto = fromSdk("google-protobuf/google/protobuf/struct_pb");
 const emptyProto = fromSdk("google-protobuf/google/protobuf/empty_pb");
 
-const hostScript = require.resolve("@pulumi/pulumi/cmd/run-policy-pack/index.js", {
-    paths: [repoRoot],
-});
+const hostScript = sdkScript("@pulumi/pulumi/cmd/run-policy-pack/index.js");
 
 /** The pack directory, as passed to `--policy-pack`. */
 export const packDir = path.join(repoRoot, "policies");
@@ -101,23 +94,11 @@ export class AnalyzerHost {
             stdio: ["ignore", "pipe", "pipe"],
         });
         let early = "";
-        const port = await new Promise<number>((resolve, reject) => {
-            let buffered = "";
-            const onData = (chunk: Buffer) => {
-                buffered += chunk.toString();
-                const match = /^(\d+)\s*$/m.exec(buffered);
-                if (match) {
-                    child.stdout!.off("data", onData);
-                    resolve(Number(match[1]));
-                }
-            };
-            child.stdout!.on("data", onData);
-            child.stderr!.on("data", (c: Buffer) => (early += c.toString()));
-            child.once("exit", (code) =>
-                reject(new Error(`the policy pack exited before serving (${code}):\n${early}`)),
-            );
-            child.once("error", reject);
-        });
+        child.stderr!.on("data", (c: Buffer) => (early += c.toString()));
+        const port = await servedPort(
+            child,
+            (code) => new Error(`the policy pack exited before serving (${code}):\n${early}`),
+        );
         const client = new analyzerRpc.AnalyzerClient(
             `127.0.0.1:${port}`,
             grpc.credentials.createInsecure(),

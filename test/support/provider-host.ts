@@ -11,15 +11,9 @@
  * serialization failures and state that does not survive a round trip show up in tests.
  */
 import { ChildProcess, spawn } from "child_process";
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { fromSdk, repoRoot, sdkScript, servedPort } from "./sdk";
 
-// The SDK's generated protobuf classes only accept messages from its own copies of
-// google-protobuf and grpc-js, so load those from beside the SDK, not from the project root.
-const repoRoot = path.resolve(__dirname, "../..");
-const sdkDir = path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [repoRoot] }));
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const fromSdk = (id: string) => require(require.resolve(id, { paths: [sdkDir] }));
 const grpc = fromSdk("@grpc/grpc-js");
 const provrpc = fromSdk("@pulumi/pulumi/proto/provider_grpc_pb");
 const provproto = fromSdk("@pulumi/pulumi/proto/provider_pb");
@@ -31,9 +25,7 @@ const statusproto = fromSdk("@pulumi/pulumi/proto/status_pb");
 // init failure whose properties serialize to more than about 48 KB never returns (the engine's
 // Go client has no such limit). Providers' tests keep partial-create properties under that.
 
-const hostScript = require.resolve("@pulumi/pulumi/cmd/dynamic-provider/index.js", {
-    paths: [repoRoot],
-});
+const hostScript = sdkScript("@pulumi/pulumi/cmd/dynamic-provider/index.js");
 
 export type Props = Record<string, any>;
 
@@ -160,20 +152,10 @@ export class ProviderHost {
             env: { ...process.env, ...(opts.env ?? {}) },
             stdio: ["ignore", "pipe", "pipe"],
         });
-        const port = await new Promise<number>((resolve, reject) => {
-            let buffered = "";
-            const onData = (chunk: Buffer) => {
-                buffered += chunk.toString();
-                const match = /^(\d+)\s*$/m.exec(buffered);
-                if (match) {
-                    child.stdout!.off("data", onData);
-                    resolve(Number(match[1]));
-                }
-            };
-            child.stdout!.on("data", onData);
-            child.once("exit", (code) => reject(new Error(`provider host exited early (${code})`)));
-            child.once("error", reject);
-        });
+        const port = await servedPort(
+            child,
+            (code) => new Error(`provider host exited early (${code})`),
+        );
         const client = new provrpc.ResourceProviderClient(
             `127.0.0.1:${port}`,
             grpc.credentials.createInsecure(),
