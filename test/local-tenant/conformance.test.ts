@@ -20,11 +20,11 @@
  * - `/me` forms are replayed as `/users/{id}`: app-only tokens have no signed-in user.
  */
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import type { GraphObject, TenantState, User } from "../../local-tenant/model";
 import { METHOD_TYPES } from "../../local-tenant/graph/authentication-methods";
-import { startLocalTenant, type LocalTenant } from "../../local-tenant/server";
+import type { LocalTenant } from "../../local-tenant/server";
+import { startScenarioTenant } from "./graph-support";
 import { call, closeAgents, getToken } from "./helpers";
 
 const EXAMPLES_FILE = path.resolve(__dirname, "../../../shared/graph-docs/examples.json");
@@ -119,22 +119,14 @@ if (!examples) {
     describe("Graph conformance with Microsoft's documented examples", () => {
         let tenant: LocalTenant;
         let base: TenantState;
-        let stateDir: string;
 
         beforeAll(async () => {
-            stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "bec-guard-conformance-"));
-            tenant = await startLocalTenant({
-                scenario: "empty",
-                port: 0,
-                throttling: false,
-                stateDir,
-            });
+            tenant = await startScenarioTenant("empty");
             base = structuredClone(tenant.control.getState());
         });
         afterAll(async () => {
             closeAgents();
             await tenant.stop();
-            fs.rmSync(stateDir, { recursive: true, force: true });
         });
 
         for (const example of examples) {

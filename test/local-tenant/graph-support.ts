@@ -2,15 +2,13 @@
  * Helpers for the Graph route tests: a local tenant on a shipped scenario in a temporary state
  * directory, tokens carrying exactly the permissions a test names, and the scenario's ids.
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import type { TenantState } from "../../local-tenant/model";
 import {
     startLocalTenant,
     type LocalTenant,
     type LocalTenantOptions,
 } from "../../local-tenant/server";
+import { removeStateDirOnStop, tempStateDir } from "../support/local-tenant";
 import { call, getToken, type Answer } from "./helpers";
 
 export { call, closeAgents } from "./helpers";
@@ -20,7 +18,7 @@ export async function startScenarioTenant(
     scenario = "contoso-bec",
     options: LocalTenantOptions = {},
 ): Promise<LocalTenant> {
-    const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "bec-guard-graph-"));
+    const stateDir = tempStateDir("bec-guard-graph-");
     const tenant = await startLocalTenant({
         scenario,
         port: 0,
@@ -28,14 +26,7 @@ export async function startScenarioTenant(
         ...options,
         stateDir,
     });
-    const stop = tenant.stop.bind(tenant);
-    return {
-        ...tenant,
-        stop: async () => {
-            await stop();
-            fs.rmSync(stateDir, { recursive: true, force: true });
-        },
-    };
+    return removeStateDirOnStop(tenant, stateDir);
 }
 
 /**

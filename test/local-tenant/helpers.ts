@@ -2,15 +2,14 @@
  * Helpers for the local tenant's own tests: start a tenant on the small core fixture with test
  * routes, call it over real HTTPS (trusting its CA), and get tokens from its token endpoint.
  */
-import * as fs from "fs";
 import * as https from "https";
-import * as os from "os";
 import * as path from "path";
 import {
     startLocalTenant,
     type LocalTenant,
     type LocalTenantOptions,
 } from "../../local-tenant/server";
+import { removeStateDirOnStop, tempStateDir } from "../support/local-tenant";
 
 export const FIXTURE = path.join(__dirname, "fixtures", "core.json");
 export const SECOND_APP = {
@@ -20,15 +19,10 @@ export const SECOND_APP = {
 
 /** Starts a tenant on the core fixture in a fresh temporary state directory. */
 export async function startCoreTenant(options: LocalTenantOptions = {}): Promise<LocalTenant> {
-    const stateDir = options.stateDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "bec-guard-core-"));
+    const stateDir = options.stateDir ?? tempStateDir("bec-guard-core-");
     const tenant = await startLocalTenant({ scenario: FIXTURE, port: 0, ...options, stateDir });
-    const stop = tenant.stop.bind(tenant);
-    // Keep the object (its tenantId, clientSecret and env are getters over the live state).
-    tenant.stop = async () => {
-        await stop();
-        if (!options.stateDir) fs.rmSync(stateDir, { recursive: true, force: true });
-    };
-    return tenant;
+    // A directory the caller passed is the caller's to keep (restart tests reuse it).
+    return options.stateDir ? tenant : removeStateDirOnStop(tenant, stateDir);
 }
 
 export interface Answer {

@@ -25,7 +25,7 @@ export interface TestTenantOptions {
 }
 
 export async function startTestTenant(opts: TestTenantOptions = {}): Promise<TestTenant> {
-    const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "bec-guard-tenant-"));
+    const stateDir = tempStateDir("bec-guard-tenant-");
     const tenant = await startLocalTenant({
         port: 0,
         stateDir,
@@ -35,6 +35,23 @@ export async function startTestTenant(opts: TestTenantOptions = {}): Promise<Tes
         grantedGraphRoles: opts.graphRoles ?? requiredGraphRoles(),
         grantedExchangeRoles: opts.exchangeRoles ?? requiredExchangeRoles(),
     });
+    return removeStateDirOnStop(tenant, stateDir);
+}
+
+/** A fresh temporary directory for one tenant's state, named `<prefix>XXXXXX`. */
+export function tempStateDir(prefix: string): string {
+    return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/**
+ * Makes `tenant.stop()` also remove `stateDir`, so a test file leaves nothing behind. The same
+ * object is returned, not a copy: its tenantId, clientSecret and env are getters over the live
+ * state.
+ */
+export function removeStateDirOnStop<T extends { stop(): Promise<void> }>(
+    tenant: T,
+    stateDir: string,
+): T {
     const stop = tenant.stop.bind(tenant);
     tenant.stop = async () => {
         await stop();

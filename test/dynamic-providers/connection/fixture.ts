@@ -4,7 +4,6 @@
  * (not a scenario file) so each test file can size it, and written to the test's temp dir.
  */
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 
 import type { TenantState, User } from "../../../local-tenant/model";
@@ -13,6 +12,9 @@ import {
     requiredExchangeRoles,
     requiredGraphRoles,
 } from "../../../dynamic-providers/connection/permissions";
+import { removeStateDirOnStop, tempStateDir, type TestTenant } from "../../support/local-tenant";
+
+export type { TestTenant };
 
 export const TENANT_ID = "7d6a4c2e-3b1f-4e8a-9c5d-2f1e0b9a8c7d";
 export const CLIENT_ID = "0f3c9a51-6e2d-4b7a-8c1e-5d4f3a2b1c0e";
@@ -139,8 +141,6 @@ export function connectionTenant(userCount: number): TenantState {
     };
 }
 
-export type TestTenant = Awaited<ReturnType<typeof startLocalTenant>>;
-
 /**
  * Start a local tenant for one test file, granted exactly the manifest's roles.
  *
@@ -153,7 +153,7 @@ export async function startConnectionTenant(
     extra: Partial<Parameters<typeof startLocalTenant>[0]> = {},
     mutate?: (state: TenantState) => void,
 ): Promise<TestTenant> {
-    const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "bec-guard-conn-"));
+    const stateDir = tempStateDir("bec-guard-conn-");
     const scenarioFile = path.join(stateDir, "scenario.json");
     const state = connectionTenant(userCount);
     mutate?.(state);
@@ -166,12 +166,7 @@ export async function startConnectionTenant(
         grantedExchangeRoles: requiredExchangeRoles(),
         ...extra,
     });
-    const stop = tenant.stop.bind(tenant);
-    tenant.stop = async () => {
-        await stop();
-        fs.rmSync(stateDir, { recursive: true, force: true });
-    };
-    return tenant;
+    return removeStateDirOnStop(tenant, stateDir);
 }
 
 /** The tenant's env without NODE_EXTRA_CA_CERTS: our code must trust the CA on its own. */
