@@ -24,6 +24,7 @@ import * as path from "path";
 import type { GraphObject, TenantState, User } from "../../local-tenant/model";
 import { METHOD_TYPES } from "../../local-tenant/graph/authentication-methods";
 import type { LocalTenant } from "../../local-tenant/server";
+import { newMailbox } from "../support/mailbox";
 import { startScenarioTenant } from "./graph-support";
 import { call, closeAgents, getToken } from "./helpers";
 
@@ -283,31 +284,6 @@ function modelUser(doc: GraphObject, id: string): User {
     } as User;
 }
 
-function emptyMailbox(address: string): NonNullable<User["mailbox"]> {
-    return {
-        alias: address.split("@")[0],
-        primarySmtpAddress: address,
-        recipientTypeDetails: "UserMailbox",
-        forwardingSmtpAddress: null,
-        forwardingAddress: null,
-        deliverToMailboxAndForward: false,
-        grantSendOnBehalfTo: [],
-        auditEnabled: true,
-        popEnabled: true,
-        imapEnabled: true,
-        activeSyncEnabled: true,
-        ewsEnabled: true,
-        mapiEnabled: true,
-        owaEnabled: true,
-        smtpClientAuthenticationDisabled: null,
-        inboxRules: [],
-        mailboxPermissions: [],
-        recipientPermissions: [],
-        folderPermissions: [],
-        messages: [],
-    };
-}
-
 /** Drops OData annotations (except @odata.type) from a documented object before seeding it. */
 function seedable(obj: unknown): GraphObject {
     const out: GraphObject = {};
@@ -391,7 +367,7 @@ function prepare(example: Example, state: TenantState): Replay {
     // Inbox rules: a mailbox holding the documented rules (or the one the request names).
     if (template.includes("messageRules")) {
         const user = addUser({ displayName: "Seeded user", mail: "seeded@contoso.com" });
-        user.mailbox = emptyMailbox("seeded@contoso.com");
+        user.mailbox = newMailbox("seeded", "seeded@contoso.com");
         const ruleId = segmentAfter(url, "messageRules");
         const docs =
             example.request.method === "GET" && !ruleId
@@ -412,7 +388,7 @@ function prepare(example: Example, state: TenantState): Replay {
     // Messages: a mailbox holding the documented messages in the requested folder.
     if (template.includes("/messages")) {
         const user = addUser({ displayName: "Seeded user", mail: "seeded@contoso.com" });
-        user.mailbox = emptyMailbox("seeded@contoso.com");
+        user.mailbox = newMailbox("seeded", "seeded@contoso.com");
         const folder = segmentAfter(url, "mailFolders") ?? "inbox";
         user.mailbox.messages = documentedValues(example).map((doc, i) => ({
             subject: "",

@@ -5,33 +5,12 @@
  * mailbox. Built in code so each test starts from a fresh copy.
  */
 import type { InboxRule, Mailbox, TenantState, User } from "../../local-tenant/model";
+import { newMailbox } from "../support/mailbox";
 
 export const TENANT_ID = "0b5e1f7a-0000-4000-8000-000000000001";
 
 function mailbox(alias: string, domain: string, extra: Partial<Mailbox> = {}): Mailbox {
-    return {
-        alias,
-        primarySmtpAddress: `${alias}@${domain}`,
-        recipientTypeDetails: "UserMailbox",
-        forwardingSmtpAddress: null,
-        forwardingAddress: null,
-        deliverToMailboxAndForward: false,
-        grantSendOnBehalfTo: [],
-        auditEnabled: true,
-        popEnabled: true,
-        imapEnabled: true,
-        activeSyncEnabled: true,
-        ewsEnabled: true,
-        mapiEnabled: true,
-        owaEnabled: true,
-        smtpClientAuthenticationDisabled: null,
-        inboxRules: [],
-        mailboxPermissions: [],
-        recipientPermissions: [],
-        folderPermissions: [],
-        messages: [],
-        ...extra,
-    };
+    return newMailbox(alias, `${alias}@${domain}`, extra);
 }
 
 function user(id: string, alias: string, displayName: string, box: Mailbox | null): User {

@@ -12,6 +12,7 @@ import {
     requiredExchangeRoles,
     requiredGraphRoles,
 } from "../../../dynamic-providers/connection/permissions";
+import { newMailbox } from "../../support/mailbox";
 import { removeStateDirOnStop, tempStateDir, type TestTenant } from "../../support/local-tenant";
 
 export type { TestTenant };
@@ -44,22 +45,7 @@ function user(n: number): User {
         lastPasswordChangeDateTime: "2025-01-01T00:00:00Z",
         authenticationMethods: [],
         memberOf: [],
-        mailbox: {
-            alias: `user${n}`,
-            primarySmtpAddress: upn,
-            recipientTypeDetails: "UserMailbox",
-            forwardingSmtpAddress: null,
-            forwardingAddress: null,
-            deliverToMailboxAndForward: false,
-            grantSendOnBehalfTo: [],
-            auditEnabled: true,
-            popEnabled: true,
-            imapEnabled: true,
-            activeSyncEnabled: true,
-            ewsEnabled: true,
-            mapiEnabled: true,
-            owaEnabled: true,
-            smtpClientAuthenticationDisabled: null,
+        mailbox: newMailbox(`user${n}`, upn, {
             inboxRules: [
                 {
                     id: `AQAAAJ5dZ${n}=`,
@@ -70,11 +56,7 @@ function user(n: number): User {
                     actions: { moveToFolder: "archive" },
                 },
             ],
-            mailboxPermissions: [],
-            recipientPermissions: [],
-            folderPermissions: [],
-            messages: [],
-        },
+        }),
     };
 }
 
