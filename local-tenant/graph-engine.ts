@@ -11,9 +11,16 @@ import {
     type GraphRequestContext,
     type GraphResponse,
     type GraphRoute,
+    type ThrottleBucket,
 } from "./contracts";
 import type { FaultDecision, Faults } from "./faults";
-import { RequestLog } from "./request-log";
+import {
+    RequestLog,
+    batchItemBody,
+    batchItemLocation,
+    bodyFingerprint,
+    retryAfterHeader,
+} from "./request-log";
 import type { Throttler } from "./throttling";
 
 /** What the engine needs from the server around it. */
@@ -43,6 +50,8 @@ export interface GraphCall {
     roles: string[];
     requestId: string;
     clientRequestId: string;
+    /** Filled in while the call runs, for the request log: the matched route's bucket. */
+    trace?: { bucket?: ThrottleBucket };
 }
 
 export const GRAPH_JSON =
@@ -240,6 +249,7 @@ export class GraphEngine {
             );
         }
         const { route, params } = match;
+        if (call.trace) call.trace.bucket = route.bucket;
 
         // 3. Permission: one of anyOf, and all of allOf.
         const missing = missingPermissions(route, call.roles);
@@ -395,6 +405,7 @@ export class GraphEngine {
         const clientRequestId = itemHeaders["client-request-id"] ?? randomUUID();
         const requestId = randomUUID();
         const startedAt = RequestLog.now();
+        const trace: { bucket?: ThrottleBucket } = {};
 
         const response = await (async (): Promise<GraphResponse> => {
             // A failed dependency fails its dependents without running them.
@@ -453,21 +464,27 @@ export class GraphEngine {
                     body,
                     requestId,
                     clientRequestId,
+                    trace,
                 },
                 true,
             );
         })();
 
+        // The log entry: enough to tell this item's retry apart and check its Retry-After.
+        const retryAfterSeconds = retryAfterHeader(response.headers);
+        const bodySha256 = bodyFingerprint(batchItemBody(item));
         this.host.log.add({
             requestId,
             method,
-            path: `/${batch.version}${url.split("?")[0].replace(/^\/?/, "/")}`,
-            query: url.includes("?") ? url.slice(url.indexOf("?") + 1) : undefined,
+            ...batchItemLocation(batch.version, url),
             status: response.status,
             startedAt,
             endedAt: RequestLog.now(),
             appId: batch.app.clientId,
             batch: { batchRequestId: batch.requestId, itemId: id },
+            ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+            ...(bodySha256 ? { bodySha256 } : {}),
+            ...(trace.bucket ? { bucket: trace.bucket } : {}),
         });
 
         const headers: Record<string, string> = { ...(response.headers ?? {}) };

@@ -23,7 +23,16 @@ import { FaultConfigError, Faults, type FaultConfig } from "./faults";
 import { GRAPH_JSON, GraphEngine, faultAnswer, graphError } from "./graph-engine";
 import { GRAPH_AUDIENCE, Identity, loadOrCreateSigningKey } from "./identity";
 import { StateStore } from "./persistence";
-import { RequestLog, type RequestLogEntry } from "./request-log";
+import {
+    RequestLog,
+    batchItemBody,
+    batchItemLocation,
+    bodyFingerprint,
+    rawBodyFingerprint,
+    retryAfterHeader,
+    type BatchItemSummary,
+    type RequestLogEntry,
+} from "./request-log";
 import {
     ScenarioError,
     loadScenarioFile,
@@ -31,7 +40,13 @@ import {
     resolveScenarioPath,
     validateScenario,
 } from "./scenario";
-import { Throttler } from "./throttling";
+import {
+    ThrottleConfigError,
+    Throttler,
+    type ThrottleLimits,
+    type ThrottleLimitsInput,
+} from "./throttling";
+import type { ThrottleBucket } from "./contracts";
 import { allRoutes } from "./graph";
 import { allCmdlets } from "./exchange";
 
@@ -63,6 +78,13 @@ export interface LocalTenantOptions {
     grantedExchangeRoles?: string[];
     /** Apply Microsoft's throttling limits (default true). Off only for benchmarks of the client. */
     throttling?: boolean;
+    /**
+     * Bucket limits replacing Microsoft's documented ones, e.g.
+     * `{"directory-write": {limit: 100, windowSeconds: 10}}` (default: none replaced). A bad
+     * value fails the start naming it. Risk if set wrong: the product is measured against
+     * limits no real tenant has; keep it to benchmarks and tests.
+     */
+    throttleLimits?: ThrottleLimitsInput;
     /** Extra Graph routes tried before the built-in ones (tests of the core). */
     routes?: GraphRoute[];
     /** Extra Exchange cmdlets that take precedence over the built-in ones (tests of the core). */
@@ -83,6 +105,13 @@ export interface LocalTenantControl {
     clearRequests(): void;
     /** Turns throttling on or off. */
     setThrottling(enabled: boolean): void;
+    /** Whether throttling is on, and every bucket's limit (what `GET /_local/throttling` shows). */
+    getThrottling(): { enabled: boolean } & ThrottleLimits;
+    /**
+     * Changes some buckets' limits (null: back to Microsoft's). Throws ThrottleConfigError
+     * naming the field, and changes nothing, when a value is wrong. Returns the limits now.
+     */
+    setThrottleLimits(limits: ThrottleLimitsInput): ThrottleLimits;
     /** Moves the tenant's clock (token lifetimes, throttling windows, handler time) forward. */
     advanceClock(ms: number): void;
 }
@@ -161,6 +190,11 @@ class LocalTenantServer {
         this.throttler = new Throttler(() => this.now(), options.throttling ?? true);
     }
 
+    /** What `GET /_local/throttling` answers. */
+    private throttling(): { enabled: boolean } & ThrottleLimits {
+        return { enabled: this.throttler.enabled, ...this.throttler.limits };
+    }
+
     private now(): number {
         return Date.now() + this.clockOffsetMs;
     }
@@ -174,6 +208,15 @@ class LocalTenantServer {
             );
         }
         const scenarioFile = resolveScenarioPath(this.options.scenario ?? "empty");
+        if (this.options.throttleLimits) {
+            try {
+                this.throttler.setLimits(this.options.throttleLimits);
+            } catch (err) {
+                if (err instanceof ThrottleConfigError)
+                    throw new LocalTenantStartError(`throttleLimits: ${err.message}`);
+                throw err;
+            }
+        }
 
         // 2. Key material, made once per state directory.
         fs.mkdirSync(this.stateDir, { recursive: true });
@@ -276,6 +319,8 @@ class LocalTenantServer {
                 setThrottling: (enabled) => {
                     this.throttler.enabled = enabled;
                 },
+                getThrottling: () => this.throttling(),
+                setThrottleLimits: (limits) => this.throttler.setLimits(limits),
                 advanceClock: (ms) => {
                     this.clockOffsetMs += ms;
                 },
@@ -511,12 +556,13 @@ class LocalTenantServer {
             roles: verified.claims.roles,
             requestId,
             clientRequestId,
+            trace: {} as { bucket?: ThrottleBucket },
         };
         const response =
             rawPath.toLowerCase() === "/$batch" && incoming.method === "POST"
                 ? await this.graph.batch(call)
                 : await this.graph.execute(call, false);
-        this.send(incoming, response, { appId: app.clientId });
+        this.send(incoming, response, { appId: app.clientId, bucket: call.trace.bucket });
     }
 
     private sendIdentity(
@@ -577,26 +623,42 @@ class LocalTenantServer {
                 case "DELETE /_local/requests":
                     this.log.clear();
                     return answer(204);
+                case "GET /_local/throttling":
+                    return answer(200, this.throttling());
                 case "PUT /_local/throttling": {
-                    const enabled = (readJson() as { enabled?: unknown }).enabled;
-                    if (typeof enabled !== "boolean")
+                    // {"enabled"?: boolean, "<bucket>"?: {limit?, windowSeconds?} | null, ...}:
+                    // everything is checked before anything changes.
+                    const body = readJson();
+                    if (typeof body !== "object" || body === null || Array.isArray(body))
                         return refuse(
                             400,
                             "BadRequest",
-                            'Send {"enabled": true} or {"enabled": false}.',
+                            'Send a JSON object: {"enabled": true|false} and/or bucket limits such as {"directory-write": {"limit": 100, "windowSeconds": 10}}.',
                         );
-                    this.throttler.enabled = enabled;
-                    return answer(200, { enabled });
+                    const { enabled, ...limits } = body as Record<string, unknown>;
+                    if (enabled !== undefined && typeof enabled !== "boolean")
+                        return refuse(
+                            400,
+                            "BadRequest",
+                            `enabled must be true or false, got ${JSON.stringify(enabled)}.`,
+                        );
+                    this.throttler.setLimits(limits as ThrottleLimitsInput);
+                    if (enabled !== undefined) this.throttler.enabled = enabled;
+                    return answer(200, this.throttling());
                 }
                 default:
                     return refuse(
                         404,
                         "ResourceNotFound",
-                        `No control endpoint ${route}. Known: GET/PUT /_local/state, GET/PUT /_local/faults, GET/DELETE /_local/requests, PUT /_local/throttling.`,
+                        `No control endpoint ${route}. Known: GET/PUT /_local/state, GET/PUT /_local/faults, GET/DELETE /_local/requests, GET/PUT /_local/throttling.`,
                     );
             }
         } catch (err) {
-            if (err instanceof ScenarioError || err instanceof FaultConfigError)
+            if (
+                err instanceof ScenarioError ||
+                err instanceof FaultConfigError ||
+                err instanceof ThrottleConfigError
+            )
                 return refuse(400, "BadRequest", err.message);
             if (err instanceof SyntaxError)
                 return refuse(400, "BadRequest", `The body is not valid JSON: ${err.message}`);
@@ -608,7 +670,7 @@ class LocalTenantServer {
     private send(
         incoming: Incoming,
         response: GraphResponse,
-        meta: { appId?: string; cmdlet?: string } = {},
+        meta: LogMeta = {},
         log = true,
     ): void {
         const { res } = incoming;
@@ -627,26 +689,101 @@ class LocalTenantServer {
         if (response.status !== 204) headers["Content-Length"] = String(payload?.length ?? 0);
         res.writeHead(response.status, headers);
         res.end(payload);
-        if (log) this.logEntry(incoming, response.status, meta);
+        if (log)
+            this.logEntry(incoming, response.status, {
+                ...meta,
+                retryAfterSeconds: retryAfterHeader(response.headers),
+            });
     }
 
-    private logEntry(
-        incoming: Incoming,
-        status: number,
-        meta: { appId?: string; cmdlet?: string } = {},
-    ): void {
+    /**
+     * Logs one HTTP request. Besides what the pipeline learnt (`meta`), the body is read again
+     * here, after the answer left, so that requests answered early (a fault, the throttle)
+     * still say what they were: the body's fingerprint, an InvokeCommand's cmdlet and anchor
+     * mailbox, a `$batch` envelope's items.
+     */
+    private logEntry(incoming: Incoming, status: number, meta: LogMeta = {}): void {
+        const endedAt = RequestLog.now();
+        const { method, rawPath, body } = incoming;
+        const details: Partial<RequestLogEntry> = {};
+        const bodySha256 = rawBodyFingerprint(body);
+        if (bodySha256) details.bodySha256 = bodySha256;
+        if (EXCHANGE_PATH.test(rawPath)) {
+            const cmdlet = meta.cmdlet ?? cmdletNameOf(body);
+            const anchor = headerValue(incoming.req.headers["x-anchormailbox"]);
+            if (cmdlet) details.cmdlet = cmdlet;
+            if (anchor) details.anchorMailbox = anchor;
+        }
+        const batchPath = /^\/(v1\.0|beta)\/\$batch$/i.exec(rawPath);
+        if (batchPath && method === "POST") {
+            const items = batchItemsOf(batchPath[1], body);
+            if (items) details.items = items;
+        }
+
         this.log.add({
             requestId: incoming.requestId,
-            method: incoming.method,
-            path: incoming.rawPath,
+            method,
+            path: rawPath,
             query: incoming.query || undefined,
             status,
             startedAt: incoming.startedAt,
-            endedAt: RequestLog.now(),
+            endedAt,
             ...(meta.appId ? { appId: meta.appId } : {}),
             ...(meta.cmdlet ? { cmdlet: meta.cmdlet } : {}),
+            ...(meta.retryAfterSeconds === undefined
+                ? {}
+                : { retryAfterSeconds: meta.retryAfterSeconds }),
+            ...(meta.bucket ? { bucket: meta.bucket } : {}),
+            ...details,
         });
     }
+}
+
+/** What the pipeline learnt about a request, for its log entry. */
+interface LogMeta {
+    appId?: string;
+    cmdlet?: string;
+    retryAfterSeconds?: number;
+    bucket?: ThrottleBucket;
+}
+
+/** `CmdletInput.CmdletName` of an InvokeCommand body, when it has one. */
+function cmdletNameOf(body: Buffer): string | undefined {
+    try {
+        const name = (
+            JSON.parse(body.toString("utf8")) as { CmdletInput?: { CmdletName?: unknown } }
+        )?.CmdletInput?.CmdletName;
+        return typeof name === "string" && name !== "" ? name : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+/** The items of a `$batch` body, summarised as their own log entries would be; else undefined. */
+function batchItemsOf(version: string, body: Buffer): BatchItemSummary[] | undefined {
+    let requests: unknown;
+    try {
+        requests = (JSON.parse(body.toString("utf8")) as { requests?: unknown })?.requests;
+    } catch {
+        return undefined;
+    }
+    if (!Array.isArray(requests)) return undefined;
+    return requests
+        .filter(
+            (r): r is Record<string, unknown> =>
+                typeof r === "object" &&
+                r !== null &&
+                typeof (r as { url?: unknown }).url === "string",
+        )
+        .map((r) => {
+            const bodySha256 = bodyFingerprint(batchItemBody(r));
+            return {
+                id: String(r.id),
+                method: String(r.method ?? "").toUpperCase(),
+                ...batchItemLocation(version, r.url as string),
+                ...(bodySha256 ? { bodySha256 } : {}),
+            };
+        });
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
