@@ -27,8 +27,10 @@ import {
     InputFailure,
     isGuid,
     isObject,
+    partialFailure,
     progress,
     setPath,
+    settingsDiff,
     showValue,
     withoutKeysDeep,
     withoutODataControl,
@@ -907,15 +909,8 @@ function labelOf(props: Record<string, any>): string {
     return typeof props.label === "string" ? props.label : "AuthenticationMethodsPolicy";
 }
 
-/** Wraps a failure after some writes so the engine records what was already recorded. */
-function partialFailure(
-    err: unknown,
-    id: string,
-    properties: Record<string, unknown>,
-    step: string,
-): Error {
-    const message = `${step}: ${describeError(err)}`;
-    return Object.assign(new Error(message), { id, properties, reasons: [message] });
+function partial(err: unknown, id: string, properties: Record<string, unknown>): Error {
+    return partialFailure(`authentication methods policy: ${describeError(err)}`, id, properties);
 }
 
 export const authenticationMethodsPolicyProvider: pulumi.dynamic.ResourceProvider = {
@@ -929,10 +924,7 @@ export const authenticationMethodsPolicyProvider: pulumi.dynamic.ResourceProvide
     },
 
     async diff(_id, olds, news) {
-        // Changes when a declared input changed, or when refresh found the tenant drifted.
-        const changed = JSON.stringify(inputsOf(olds)) !== JSON.stringify(inputsOf(news));
-        const drifted = Array.isArray(olds.drift) && olds.drift.length > 0;
-        return { changes: changed || drifted, replaces: [], deleteBeforeReplace: false };
+        return settingsDiff(olds, news, inputsOf);
     },
 
     async create(inputs) {
@@ -954,12 +946,7 @@ export const authenticationMethodsPolicyProvider: pulumi.dynamic.ResourceProvide
         try {
             await applyPatches(graph, plan.patches, label);
         } catch (err) {
-            throw partialFailure(
-                err,
-                SINGLETON_ID,
-                { ...outs, drift: ["apply did not finish"] },
-                "authentication methods policy",
-            );
+            throw partial(err, SINGLETON_ID, { ...outs, drift: ["apply did not finish"] });
         }
         return { id: SINGLETON_ID, outs };
     },
@@ -999,12 +986,7 @@ export const authenticationMethodsPolicyProvider: pulumi.dynamic.ResourceProvide
                     (r) => !plan.recorded.some((p) => settingKey(p) === settingKey(r)),
                 ),
             ];
-            throw partialFailure(
-                err,
-                id,
-                { ...outs, previous: union, drift: ["apply did not finish"] },
-                "authentication methods policy",
-            );
+            throw partial(err, id, { ...outs, previous: union, drift: ["apply did not finish"] });
         }
         return { outs };
     },

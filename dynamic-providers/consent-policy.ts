@@ -23,7 +23,9 @@ import {
     InputFailure,
     isGuid,
     isObject,
+    partialFailure,
     progress,
+    settingsDiff,
     showValue,
     withoutODataControl,
 } from "./settings-support";
@@ -490,8 +492,7 @@ function recordOf(tenant: ConsentTenantState, inputs: ConsentPolicyInputs): Cons
 }
 
 function partial(err: unknown, properties: Record<string, unknown>): Error {
-    const message = `consent policy: ${describeError(err)}`;
-    return Object.assign(new Error(message), { id: CONSENT_ID, properties, reasons: [message] });
+    return partialFailure(`consent policy: ${describeError(err)}`, CONSENT_ID, properties);
 }
 
 export const consentPolicyProvider: pulumi.dynamic.ResourceProvider = {
@@ -505,10 +506,7 @@ export const consentPolicyProvider: pulumi.dynamic.ResourceProvider = {
     },
 
     async diff(_id, olds, news) {
-        const changed =
-            JSON.stringify(consentInputsOf(olds)) !== JSON.stringify(consentInputsOf(news));
-        const drifted = Array.isArray(olds.drift) && olds.drift.length > 0;
-        return { changes: changed || drifted, replaces: [], deleteBeforeReplace: false };
+        return settingsDiff(olds, news, consentInputsOf);
     },
 
     async create(inputs) {

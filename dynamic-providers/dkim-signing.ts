@@ -16,9 +16,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import {
     describeError,
+    hasDrift,
     inputFailure,
     InputFailure,
     isDomainName,
+    partialFailure,
     progress,
 } from "./settings-support";
 import {
@@ -203,8 +205,7 @@ export const dkimSigningProvider: pulumi.dynamic.ResourceProvider = {
         // Another domain is another config: replace.
         const replaces = olds.domain !== news.domain ? ["domain"] : [];
         const changed = replaces.length > 0 || (olds.enable ?? false) !== (news.enable ?? false);
-        const drifted = Array.isArray(olds.drift) && olds.drift.length > 0;
-        return { changes: changed || drifted, replaces, deleteBeforeReplace: false };
+        return { changes: changed || hasDrift(olds), replaces, deleteBeforeReplace: false };
     },
 
     async create(inputs) {
@@ -226,11 +227,9 @@ export const dkimSigningProvider: pulumi.dynamic.ResourceProvider = {
             try {
                 await enableSigning(exchange, config, domain, label);
             } catch (err) {
-                const message = describeError(err);
-                throw Object.assign(new Error(message), {
-                    id: domain,
-                    properties: { ...outs, drift: ["signing not enabled"] },
-                    reasons: [message],
+                throw partialFailure(describeError(err), domain, {
+                    ...outs,
+                    drift: ["signing not enabled"],
                 });
             }
             outs.enabled = true;
@@ -262,11 +261,9 @@ export const dkimSigningProvider: pulumi.dynamic.ResourceProvider = {
             try {
                 await enableSigning(exchange, config, domain, label);
             } catch (err) {
-                const message = describeError(err);
-                throw Object.assign(new Error(message), {
-                    id,
-                    properties: { ...outs, drift: ["signing not enabled"] },
-                    reasons: [message],
+                throw partialFailure(describeError(err), id, {
+                    ...outs,
+                    drift: ["signing not enabled"],
                 });
             }
             outs.enabled = true;

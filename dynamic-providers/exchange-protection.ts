@@ -27,7 +27,9 @@ import {
     InputFailure,
     isDomainName,
     isObject,
+    partialFailure,
     progress,
+    settingsDiff,
     showValue,
 } from "./settings-support";
 import {
@@ -744,10 +746,11 @@ async function converge(
                 (r) => !plan.recorded.some((p) => exchangeSettingKey(p) === exchangeSettingKey(r)),
             ),
         ];
-        const message = `Exchange protection: ${describeError(err)}`;
-        throw Object.assign(new Error(message), {
-            properties: { ...outputs, previous: keep, drift: ["apply did not finish"] },
-            reasons: [message],
+        // create and update add the id.
+        throw partialFailure(`Exchange protection: ${describeError(err)}`, undefined, {
+            ...outputs,
+            previous: keep,
+            drift: ["apply did not finish"],
         });
     }
     return outputs;
@@ -764,10 +767,7 @@ export const exchangeProtectionProvider: pulumi.dynamic.ResourceProvider = {
     },
 
     async diff(_id, olds, news) {
-        const changed =
-            JSON.stringify(exchangeInputsOf(olds)) !== JSON.stringify(exchangeInputsOf(news));
-        const drifted = Array.isArray(olds.drift) && olds.drift.length > 0;
-        return { changes: changed || drifted, replaces: [], deleteBeforeReplace: false };
+        return settingsDiff(olds, news, exchangeInputsOf);
     },
 
     async create(inputs) {

@@ -237,6 +237,40 @@ export function describeError(err: unknown): string {
     return String(err);
 }
 
+/**
+ * A failure after some writes, shaped as the dynamic-provider host reports a partial create or
+ * update: given an `id`, the engine keeps `properties` as the resource's state, so what was
+ * recorded before the failure survives and delete can still restore it. Without one (a step
+ * that does not know the id), the caller adds it before the error leaves the provider. A plain
+ * Error with fields, not a subclass: subclasses do not survive the closure serializer.
+ */
+export function partialFailure(
+    message: string,
+    id: string | undefined,
+    properties: Record<string, unknown>,
+): Error {
+    return Object.assign(new Error(message), { id, properties, reasons: [message] });
+}
+
+/** Whether the last refresh found drift: declared settings the tenant no longer matches. */
+export function hasDrift(props: Record<string, any>): boolean {
+    return Array.isArray(props.drift) && props.drift.length > 0;
+}
+
+/**
+ * The diff of a tenant-settings resource: a change when a declared input changed (as
+ * `declaredOf` picks them from the resource's properties) or when the last refresh found drift,
+ * so `pulumi up` puts the tenant back. Never a replacement: the settings are the tenant's.
+ */
+export function settingsDiff(
+    olds: Record<string, any>,
+    news: Record<string, any>,
+    declaredOf: (props: Record<string, any>) => unknown,
+): { changes: boolean; replaces: string[]; deleteBeforeReplace: boolean } {
+    const changed = JSON.stringify(declaredOf(olds)) !== JSON.stringify(declaredOf(news));
+    return { changes: changed || hasDrift(olds), replaces: [], deleteBeforeReplace: false };
+}
+
 /** One line of progress for the `pulumi up` output, prefixed with the resource so it can be found. */
 export function progress(resource: string, message: string): void {
     console.log(`[${resource}] ${message}`);

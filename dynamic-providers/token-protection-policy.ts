@@ -26,6 +26,7 @@ import {
     isObject,
     isUpn,
     progress,
+    settingsDiff,
     showValue,
     withoutODataControl,
 } from "./settings-support";
@@ -359,11 +360,7 @@ export const tokenProtectionPolicyProvider: pulumi.dynamic.ResourceProvider = {
     },
 
     async diff(_id, olds, news) {
-        const changed =
-            JSON.stringify(tokenProtectionInputsOf(olds)) !==
-            JSON.stringify(tokenProtectionInputsOf(news));
-        const drifted = Array.isArray(olds.drift) && olds.drift.length > 0;
-        return { changes: changed || drifted, replaces: [], deleteBeforeReplace: false };
+        return settingsDiff(olds, news, tokenProtectionInputsOf);
     },
 
     async create(inputs) {
