@@ -32,7 +32,11 @@ import {
     PolicySettings,
 } from "./conditional-access";
 import { ConsentBaselineArgs, consentInputs } from "./consent";
-import { ExchangeProtectionBaselineArgs, exchangeProtectionInputs } from "./exchange-protection";
+import {
+    EXCHANGE_PROTECTION_SWITCHES,
+    ExchangeProtectionBaselineArgs,
+    exchangeProtectionInputs,
+} from "./exchange-protection";
 import { MailAuthenticationArgs } from "./mail-authentication";
 import { TokenProtectionBaselineArgs } from "./token-protection";
 
@@ -667,15 +671,12 @@ function checkExchangeProtection(
     ex: Record<string, unknown>,
 ): ExchangeProtectionBaselineArgs {
     const key = `${ROOT}.exchangeProtection`;
-    const switches = [
-        "blockExternalForwarding",
-        "tagExternalSenders",
-        "mailboxAuditing",
-        "unifiedAuditLog",
-        "disableSmtpClientAuth",
-    ];
-    knownKeys(problems, key, ex, [...switches, "replyToWarning", "partnerDomains"]);
-    for (const name of switches) {
+    knownKeys(problems, key, ex, [
+        ...EXCHANGE_PROTECTION_SWITCHES,
+        "replyToWarning",
+        "partnerDomains",
+    ]);
+    for (const name of EXCHANGE_PROTECTION_SWITCHES) {
         boolean(problems, `${key}.${name}`, ex[name]);
     }
     oneOf(problems, `${key}.replyToWarning`, ex.replyToWarning, ["audit", "enforce", "off"]);

@@ -57,6 +57,15 @@ export interface ExchangeProtectionBaselineArgs {
     disableSmtpClientAuth?: boolean;
 }
 
+/** The on/off protections of the args: each is on unless the stack turns it off. */
+export const EXCHANGE_PROTECTION_SWITCHES = [
+    "blockExternalForwarding",
+    "tagExternalSenders",
+    "mailboxAuditing",
+    "unifiedAuditLog",
+    "disableSmtpClientAuth",
+] as const;
+
 /**
  * The Exchange protection inputs for the args. A switch the stack turns off is left out
  * ("not managed"), because the resource never turns a protection off.
@@ -65,14 +74,7 @@ export function exchangeProtectionInputs(
     args: ExchangeProtectionBaselineArgs = {},
 ): ExchangeProtectionInputs {
     const inputs: ExchangeProtectionInputs = {};
-    const switches = [
-        "blockExternalForwarding",
-        "tagExternalSenders",
-        "mailboxAuditing",
-        "unifiedAuditLog",
-        "disableSmtpClientAuth",
-    ] as const;
-    for (const key of switches) {
+    for (const key of EXCHANGE_PROTECTION_SWITCHES) {
         if (args[key] ?? true) {
             inputs[key] = true;
         }
