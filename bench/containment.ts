@@ -2,15 +2,28 @@
  * Containment benchmark: how fast the playbook cuts an attacker off and contains a user, next
  * to a naive sequential run of the very same steps (one request at a time, the shape of a
  * PowerShell runbook), in one run, against the local tenant with 50 ms of latency per request.
- * Then 50 users of one incident at once, against the bound the directory write quota sets,
- * with 429s injected, checking from the request log that no retry came before its Retry-After.
+ * Then 50 users of one incident at once: as the tenant answers, with 5% of requests answered
+ * 429 (Microsoft's quotas, which 50 users do not reach), and with the directory write quota
+ * scaled down so that the incident needs at least three windows of it, to show the quota
+ * setting the time.
  *
  *   npx ts-node --transpile-only bench/containment.ts
  *
+ * Every throttled request (a Graph request, a `$batch` item, an item of a throttled `$batch`
+ * envelope, an Exchange command) is matched to its retry in the tenant's request log: the same
+ * method, path, query and body fingerprint, or the same cmdlet, parameters and anchor mailbox.
+ * The run fails (exit code 1) when a retry came earlier than the Retry-After its 429 carried,
+ * or when a throttled request was never retried and the client did not give it up by design
+ * (its attempts spent, or a Retry-After longer than it waits out). Note: where several callers
+ * send the very same request (a tenant-wide read made by each of the 50 quarantines), the log
+ * cannot tell which attempt retried which 429; there any attempt that waited long enough is
+ * taken as the retry, and the table says how many were matched that way.
+ *
  * The tenant runs in a child process (its CPU must not share the measured client's event loop)
  * and is driven through its loopback control API. Bounded: one user three times (the first
- * run only warms up), then 50 users twice. Nothing here is a test: it prints numbers.
- * BENCH_LATENCY_MS changes the latency (0 shows the CPU cost alone).
+ * run only warms up), the same user with 20 of each, then 50 users three times; the scaled
+ * run takes about two windows of 10 s. BENCH_LATENCY_MS changes the latency (0 shows the CPU
+ * cost alone).
  */
 import { fork } from "child_process";
 import * as fs from "fs";
@@ -22,6 +35,10 @@ import {
     requiredExchangeRoles,
     requiredGraphRoles,
 } from "../dynamic-providers/connection/permissions";
+import {
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_MAX_RETRY_AFTER_SECONDS,
+} from "../dynamic-providers/connection/graph";
 import { connectTenant } from "../dynamic-providers/quarantine/connect";
 import { withDefaults } from "../dynamic-providers/quarantine/inputs";
 import { contain, type PlaybookContext } from "../dynamic-providers/quarantine/playbook";
@@ -29,13 +46,24 @@ import type { GraphRequest, TenantApi } from "../dynamic-providers/quarantine/te
 import type { TenantState, User } from "../local-tenant/model";
 import type { RequestLogEntry } from "../local-tenant/request-log";
 import { startLocalTenant } from "../local-tenant/server";
+import { DEFAULT_THROTTLE_LIMITS, type ThrottleLimitsInput } from "../local-tenant/throttling";
 
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 50);
 const USERS_IN_INCIDENT = 50;
 const MEGAN = "megan.bowen@contoso.com";
 
-/** Directory writes Graph allows per app and tenant (DESIGN.md §4). */
-const DIRECTORY_WRITE_QUOTA = { writes: 3000, windowSeconds: 150 };
+/** Directory writes Graph allows per app and tenant (DESIGN.md §4): the tenant's default. */
+const DIRECTORY_WRITE_QUOTA = DEFAULT_THROTTLE_LIMITS["directory-write"];
+
+/** The scaled run's window: short, so the run stays bounded (about two of them). */
+const SCALED_WINDOW_SECONDS = 10;
+
+/**
+ * How much later than its Retry-After a retry may be seen to start and still count as on time:
+ * the tenant logs a request's start when it arrives and the end of an answer just before the
+ * client reads it, and Node's timers have millisecond granularity.
+ */
+const RETRY_TOLERANCE_MS = 2;
 
 const INC_2041 = {
     user: MEGAN,
@@ -57,6 +85,7 @@ interface Control {
     setFaults(faults: Record<string, unknown>): Promise<void>;
     getRequests(): Promise<RequestLogEntry[]>;
     clearRequests(): Promise<void>;
+    setThrottleLimits(limits: ThrottleLimitsInput): Promise<void>;
 }
 
 interface Tenant {
@@ -110,6 +139,7 @@ async function startTenantProcess(stateDir: string): Promise<Tenant> {
             setFaults: (faults) => call("PUT", "faults", faults),
             getRequests: async () => (await call("GET", "requests")).value,
             clearRequests: () => call("DELETE", "requests"),
+            setThrottleLimits: (limits) => call("PUT", "throttling", limits),
         },
         stop: async () => {
             const exited = new Promise((r) => child.once("exit", r));
@@ -241,9 +271,9 @@ async function main(): Promise<void> {
         const log = await tenant.control.getRequests();
         const writes = directoryWrites(log);
         const quotaBoundSeconds =
-            Math.max(0, Math.ceil(writes / DIRECTORY_WRITE_QUOTA.writes) - 1) *
+            Math.max(0, Math.ceil(writes / DIRECTORY_WRITE_QUOTA.limit) - 1) *
             DIRECTORY_WRITE_QUOTA.windowSeconds;
-        const early = retriesBeforeRetryAfter(log, 1);
+        const retries = matchRetries(log);
         const contained = many.result.filter((r) => r.failures.length === 0).length;
         console.log(
             `\n${USERS_IN_INCIDENT} users in one incident, 5% of requests answered 429 (Retry-After 1 s)\n`,
@@ -255,14 +285,11 @@ async function main(): Promise<void> {
                 ["directory writes", writes],
                 [
                     "quota bound (3,000 writes / 150 s)",
-                    `${quotaBoundSeconds} s of waiting forced by the quota (writes ${writes <= DIRECTORY_WRITE_QUOTA.writes ? "fit in one window" : "exceed one window"})`,
+                    `${quotaBoundSeconds} s of waiting forced by the quota (writes ${writes <= DIRECTORY_WRITE_QUOTA.limit ? "fit in one window" : "exceed one window"})`,
                 ],
                 ["requests (HTTP)", many.requests],
-                ["429s answered", log.filter((e) => e.status === 429).length],
-                [
-                    "retries earlier than Retry-After",
-                    `${early.early.length} of ${early.checked} throttled requests checked (${early.skipped} not attributable, skipped)`,
-                ],
+                ["429s answered (HTTP and batch items)", retries.throttled],
+                ...retryRows(retries),
                 [
                     "round trips, critical path",
                     `${many.criticalPath} (${clean.criticalPath} without 429s)`,
@@ -274,8 +301,75 @@ async function main(): Promise<void> {
                 ],
             ],
         );
-        if (early.early.length > 0) {
-            console.log("Early retries:", early.early.slice(0, 5));
+        const problems = retryProblems("5% of requests answered 429", retries);
+        if (contained < USERS_IN_INCIDENT)
+            problems.push(`5% 429s: only ${contained} of ${USERS_IN_INCIDENT} users contained.`);
+
+        // 5. The same fifty with the directory write quota scaled down so that the writes of
+        //    the clean run need three windows of it: the quota, not the latency, sets the time.
+        //    No injected faults: every 429 here is the quota's, with its computed Retry-After.
+        const cleanWrites = directoryWrites(clean.log);
+        const scaledLimit = Math.max(1, Math.floor(cleanWrites / 2.5));
+        await tenant.control.putState(seedUsers(structuredClone(scenario), USERS_IN_INCIDENT));
+        fs.rmSync(evidenceDir, { recursive: true, force: true });
+        await tenant.control.setThrottleLimits({
+            "directory-write": { limit: scaledLimit, windowSeconds: SCALED_WINDOW_SECONDS },
+        });
+        let scaled: Measured<Awaited<ReturnType<typeof contain>>[]>;
+        try {
+            scaled = await measure(tenant, () =>
+                Promise.all(users.map((u) => contain(context(u, api)))),
+            );
+        } finally {
+            await tenant.control.setThrottleLimits({ "directory-write": null });
+        }
+        const scaledWrites = directoryWrites(scaled.log);
+        const windows = Math.ceil(scaledWrites / scaledLimit);
+        const strictBoundMs = (windows - 1) * SCALED_WINDOW_SECONDS * 1000;
+        const rateBoundMs = Math.round((scaledWrites / scaledLimit) * SCALED_WINDOW_SECONDS * 1000);
+        const scaledRetries = matchRetries(scaled.log);
+        const scaledContained = scaled.result.filter((r) => r.failures.length === 0).length;
+        console.log(
+            `\n${USERS_IN_INCIDENT} users in one incident, directory write quota scaled to ${scaledLimit} writes / ${SCALED_WINDOW_SECONDS} s (no injected faults)\n`,
+        );
+        table(
+            ["", "value"],
+            [
+                ["users contained", `${scaledContained} / ${USERS_IN_INCIDENT}`],
+                ["directory writes", `${scaledWrites} (${windows} windows of ${scaledLimit})`],
+                [
+                    "lower bound from the quota (ms)",
+                    `${strictBoundMs} ((${windows} - 1) windows x ${SCALED_WINDOW_SECONDS} s: the first ${scaledLimit} go at once)`,
+                ],
+                [
+                    "writes / limit x window (ms)",
+                    `${rateBoundMs} (the sustained-rate figure; not a strict bound)`,
+                ],
+                [
+                    "time to contain all (ms)",
+                    `${scaled.totalMs} (${(scaled.totalMs / Math.max(1, strictBoundMs)).toFixed(2)} x the lower bound)`,
+                ],
+                ["requests (HTTP)", scaled.requests],
+                ["429s answered by the quota", scaledRetries.throttled],
+                ...retryRows(scaledRetries),
+            ],
+        );
+        problems.push(...retryProblems("scaled quota", scaledRetries));
+        if (scaledContained < USERS_IN_INCIDENT)
+            problems.push(
+                `Scaled quota: only ${scaledContained} of ${USERS_IN_INCIDENT} users contained.`,
+            );
+        if (windows < 2)
+            problems.push(
+                `Scaled quota: ${scaledWrites} writes fit in one window of ${scaledLimit}: the quota set no time.`,
+            );
+        if (scaled.totalMs < strictBoundMs)
+            problems.push(
+                `Scaled quota: contained in ${scaled.totalMs} ms, under the ${strictBoundMs} ms the quota allows: the tenant did not enforce it.`,
+            );
+
+        if (problems.length > 0) {
+            console.log(`\nFAILED:\n${problems.map((p) => `- ${p}`).join("\n")}`);
             process.exitCode = 1;
         }
     } finally {
@@ -287,6 +381,8 @@ async function main(): Promise<void> {
 
 interface Measured<T> {
     result: T;
+    /** The tenant's request log of the run. */
+    log: RequestLogEntry[];
     totalMs: number;
     cutOffMs: number | string;
     requests: number;
@@ -314,6 +410,7 @@ async function measure<T>(tenant: Tenant, work: () => Promise<T>): Promise<Measu
                 e.path.slice(0, 60),
                 e.cmdlet ?? "",
                 e.status,
+                e.retryAfterSeconds ?? "",
             );
 
     // Cut-off: the answer to the request that carried revokeSignInSessions.
@@ -329,6 +426,7 @@ async function measure<T>(tenant: Tenant, work: () => Promise<T>): Promise<Measu
         : resolve;
     return {
         result,
+        log,
         totalMs,
         cutOffMs: carrier ? Math.round(carrier.endedAt - started) : "n/a",
         requests: http.length,
@@ -452,53 +550,168 @@ function twentyOfEach(state: TenantState): TenantState {
     return state;
 }
 
-/** Graph writes that count against the directory write quota (users, methods, grants). */
+/** Requests the directory write quota admitted: routes of that bucket, not refused by it. */
 function directoryWrites(log: RequestLogEntry[]): number {
-    return log.filter(
-        (e) =>
-            (e.batch || !e.path.endsWith("$batch")) &&
-            !e.cmdlet &&
-            ["PATCH", "POST", "DELETE"].includes(e.method) &&
-            /^\/(v1\.0|beta)\//.test(e.path) &&
-            e.status < 400,
-    ).length;
+    return log.filter((e) => e.bucket === "directory-write" && e.status !== 429).length;
+}
+
+/** One attempt of one request, as the log shows it. */
+interface Attempt {
+    /** What the request was: a retry has the same key. */
+    key: string;
+    startedAt: number;
+    endedAt: number;
+    status: number;
+    retryAfterSeconds?: number;
+}
+
+/** Throttled requests matched to their retries, and those that could not be. */
+interface RetryMatch {
+    throttled: number;
+    matched: number;
+    /** Matched where one key had several callers (the same read by several quarantines). */
+    matchedShared: number;
+    /** Throttled without Retry-After (Conditional Access writes): retried on the client's back-off. */
+    withoutRetryAfter: number;
+    /** Smallest (retry start - 429 end - Retry-After) over the matched, in ms. */
+    earliestMarginMs?: number;
+    early: string[];
+    /** Never retried because the client gave up by design, with the reason. */
+    abandoned: string[];
+    unmatched: string[];
 }
 
 /**
- * Attempts of a request that followed its 429 sooner than Retry-After allowed. A request is
- * told apart by method, path and query (and cmdlet); keys that many callers share (the same
- * read by 50 quarantines, or Exchange calls whose 429 came before the cmdlet was read) cannot
- * be matched to their retry and are counted as skipped.
+ * Every attempt of every request in the log, keyed by what it was. A Graph request or `$batch`
+ * item: method, path (with version), query and body fingerprint; the items of a `$batch`
+ * envelope answered as a whole (so its items never ran) each count as an attempt of that item,
+ * with the envelope's times and Retry-After; an Exchange command: cmdlet, anchor mailbox,
+ * query (the page) and body fingerprint (the cmdlet and its parameters). Token requests and
+ * envelopes whose items ran (the items are logged on their own) are left out.
  */
-function retriesBeforeRetryAfter(log: RequestLogEntry[], retryAfterSeconds: number) {
-    const key = (e: RequestLogEntry) => `${e.method} ${e.path}?${e.query ?? ""} ${e.cmdlet ?? ""}`;
-    const attempts = new Map<string, RequestLogEntry[]>();
-    for (const e of [...log].sort((a, b) => a.startedAt - b.startedAt)) {
-        if (!e.batch && e.path.endsWith("$batch")) continue; // envelopes: their items are checked
-        attempts.set(key(e), [...(attempts.get(key(e)) ?? []), e]);
-    }
-    const early: string[] = [];
-    let checked = 0;
-    let skipped = 0;
-    for (const [k, list] of attempts) {
-        const throttled = list.filter((e) => e.status === 429);
-        if (throttled.length === 0) continue;
-        const answered = list.filter((e) => e.status !== 429);
-        if (answered.length > 1 || !k.includes("/") || k.endsWith("InvokeCommand? ")) {
-            skipped += throttled.length;
+function attemptsOf(log: RequestLogEntry[]): Attempt[] {
+    const graphKey = (method: string, p: string, query?: string, body?: string) =>
+        `${method} ${p}?${query ?? ""} #${body ?? ""}`;
+    const attempts: Attempt[] = [];
+    for (const e of log) {
+        const times = {
+            startedAt: e.startedAt,
+            endedAt: e.endedAt,
+            status: e.status,
+            retryAfterSeconds: e.retryAfterSeconds,
+        };
+        if (/\/oauth2\/|openid-configuration|^\/_local/.test(e.path)) continue;
+        if (!e.batch && /\/\$batch$/.test(e.path)) {
+            if (e.status === 200) continue;
+            for (const item of e.items ?? [])
+                attempts.push({
+                    key: graphKey(item.method, item.path, item.query, item.bodySha256),
+                    ...times,
+                });
             continue;
         }
+        attempts.push({
+            key: e.path.endsWith("/InvokeCommand")
+                ? `${e.cmdlet ?? "(no cmdlet)"} @${e.anchorMailbox ?? ""} ?${e.query ?? ""} #${e.bodySha256 ?? ""}`
+                : graphKey(e.method, e.path, e.query, e.bodySha256),
+            ...times,
+        });
+    }
+    return attempts;
+}
+
+/**
+ * Matches every 429 to the attempt of the same request that followed it. Where only one caller
+ * sends a request (its attempts, minus the throttled ones, leave one), the retry is simply the
+ * next attempt after the 429 was answered. Where several callers share a key, the earliest
+ * later attempt that waited long enough is taken, else the earliest later one: a retry that
+ * came early there is reported unless another caller's request can stand for it.
+ */
+function matchRetries(log: RequestLogEntry[]): RetryMatch {
+    const byKey = new Map<string, Attempt[]>();
+    for (const a of attemptsOf(log)) byKey.set(a.key, [...(byKey.get(a.key) ?? []), a]);
+    const out: RetryMatch = {
+        throttled: 0,
+        matched: 0,
+        matchedShared: 0,
+        withoutRetryAfter: 0,
+        early: [],
+        abandoned: [],
+        unmatched: [],
+    };
+
+    for (const [key, list] of byKey) {
+        list.sort((a, b) => a.startedAt - b.startedAt);
+        const throttled = list.filter((a) => a.status === 429);
+        if (throttled.length === 0) continue;
+        const shared = list.length - throttled.length > 1;
+        const used = new Set<Attempt>();
         for (const t of throttled) {
-            checked++;
-            const next = list.find((e) => e.startedAt > t.startedAt);
-            if (next && next.startedAt < t.endedAt + retryAfterSeconds * 1000 - 5) {
-                early.push(
-                    `${k}: retried ${Math.round(next.startedAt - t.endedAt)} ms after its 429`,
-                );
+            out.throttled++;
+            const waitMs = (t.retryAfterSeconds ?? 0) * 1000;
+            const later = list.filter((a) => a.startedAt > t.endedAt && !used.has(a));
+            const retry = shared
+                ? (later.find((a) => a.startedAt - t.endedAt >= waitMs - RETRY_TOLERANCE_MS) ??
+                  later[0])
+                : later[0];
+
+            // Never retried: by design when the client spent its attempts on this request or
+            // was asked to wait longer than it ever waits; otherwise a request was lost.
+            if (!retry) {
+                const tries = list.filter((a) => a.startedAt <= t.startedAt).length;
+                if (tries >= DEFAULT_MAX_ATTEMPTS)
+                    out.abandoned.push(`${key}: given up after ${tries} attempts`);
+                else if ((t.retryAfterSeconds ?? 0) > DEFAULT_MAX_RETRY_AFTER_SECONDS)
+                    out.abandoned.push(
+                        `${key}: Retry-After ${t.retryAfterSeconds} s not waited out`,
+                    );
+                else out.unmatched.push(`${key}: 429 at attempt ${tries}, never retried`);
+                continue;
             }
+            used.add(retry);
+            out.matched++;
+            if (shared) out.matchedShared++;
+            if (shared && process.env.BENCH_TRACE)
+                console.log(
+                    `shared key ${key}: ${list.length} attempts, 429 answered at ${Math.round(t.endedAt)}, matched retry at +${Math.round(retry.startedAt - t.endedAt)} ms, next later attempt at +${Math.round((later[0]?.startedAt ?? NaN) - t.endedAt)} ms`,
+                );
+            if (t.retryAfterSeconds === undefined) {
+                out.withoutRetryAfter++;
+                continue;
+            }
+            const marginMs = retry.startedAt - t.endedAt - waitMs;
+            out.earliestMarginMs = Math.min(out.earliestMarginMs ?? Infinity, marginMs);
+            if (marginMs < -RETRY_TOLERANCE_MS)
+                out.early.push(
+                    `${key}: retried ${Math.round(retry.startedAt - t.endedAt)} ms after a 429 with Retry-After ${t.retryAfterSeconds} s`,
+                );
         }
     }
-    return { early, checked, skipped };
+    return out;
+}
+
+/** The table rows that show how throttled requests met their retries. */
+function retryRows(m: RetryMatch): Array<[string, string]> {
+    const margin =
+        m.earliestMarginMs === undefined
+            ? "n/a"
+            : `${m.earliestMarginMs >= 0 ? "+" : ""}${m.earliestMarginMs.toFixed(1)} ms`;
+    return [
+        [
+            "throttled requests matched to their retry",
+            `${m.matched} of ${m.throttled} (${m.matchedShared} on keys several callers share; ${m.abandoned.length} given up by design; ${m.unmatched.length} unmatched)`,
+        ],
+        ["retries earlier than Retry-After", String(m.early.length)],
+        ["earliest retry vs its Retry-After", `${margin} (retry start - 429 end - Retry-After)`],
+    ];
+}
+
+/** Why a run's retries fail the benchmark, if they do. */
+function retryProblems(run: string, m: RetryMatch): string[] {
+    return [
+        ...m.early.map((e) => `${run}: early retry: ${e}`),
+        ...m.unmatched.map((e) => `${run}: throttled and never retried: ${e}`),
+    ];
 }
 
 function table(header: string[], rows: Array<Array<string | number>>): void {
