@@ -341,6 +341,22 @@ function excludedAccounts(
     return [...new Set([...(inputs.breakGlassAccounts ?? []), ...configured])];
 }
 
+/**
+ * The policy body a resource declares, with its exclusions (its break-glass accounts plus the
+ * stack's) resolved to object ids first: no policy is written without them.
+ */
+async function declaredPolicy(
+    graph: PolicyGraph,
+    props: Record<string, any>,
+): Promise<{ excluded: string[]; body: Record<string, unknown> }> {
+    const declared = tokenProtectionInputsOf(props);
+    const excluded = await resolveAccounts(
+        graph,
+        excludedAccounts(declared, graph.breakGlassAccounts),
+    );
+    return { excluded, body: tokenProtectionBody(declared, excluded) };
+}
+
 // ---------------------------------------------------------------------------------------------
 // The provider
 // ---------------------------------------------------------------------------------------------
@@ -366,14 +382,9 @@ export const tokenProtectionPolicyProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs) {
         const label = tpLabel(inputs);
         const graph = await openGraph();
-        const declared = tokenProtectionInputsOf(inputs);
 
         // 1. Resolve the exclusions first: no policy is written without them.
-        const excluded = await resolveAccounts(
-            graph,
-            excludedAccounts(declared, graph.breakGlassAccounts),
-        );
-        const body = tokenProtectionBody(declared, excluded);
+        const { excluded, body } = await declaredPolicy(graph, inputs);
 
         // 2. A policy with this name may exist: ours from a crashed run (it matches what we
         //    declare) or someone's (recorded, and restored on delete instead of deleted).
@@ -422,12 +433,7 @@ export const tokenProtectionPolicyProvider: pulumi.dynamic.ResourceProvider = {
     async update(id, olds, news) {
         const label = tpLabel(news);
         const graph = await openGraph();
-        const declared = tokenProtectionInputsOf(news);
-        const excluded = await resolveAccounts(
-            graph,
-            excludedAccounts(declared, graph.breakGlassAccounts),
-        );
-        const body = tokenProtectionBody(declared, excluded);
+        const { excluded, body } = await declaredPolicy(graph, news);
 
         // PATCH the whole declared body; if the policy vanished, create it again.
         const current = await getPolicy(graph, id);
