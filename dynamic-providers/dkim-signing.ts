@@ -181,6 +181,17 @@ async function enableSigning(
     }
 }
 
+/** Puts signing back to the Enabled state the domain had before this resource. */
+async function restoreSigning(
+    exchange: SettingsExchange,
+    domain: string,
+    enabled: boolean,
+    label: string,
+): Promise<void> {
+    progress(label, `setting DKIM signing for ${domain} back to ${enabled ? "on" : "off"}`);
+    await exchange.invoke("Set-DkimSigningConfig", { Identity: domain, Enabled: enabled });
+}
+
 // ---------------------------------------------------------------------------------------------
 // The provider
 // ---------------------------------------------------------------------------------------------
@@ -272,14 +283,7 @@ export const dkimSigningProvider: pulumi.dynamic.ResourceProvider = {
             olds.enable === true &&
             config.Enabled !== previous.enabled
         ) {
-            progress(
-                label,
-                `setting DKIM signing for ${domain} back to ${previous.enabled ? "on" : "off"}`,
-            );
-            await exchange.invoke("Set-DkimSigningConfig", {
-                Identity: domain,
-                Enabled: previous.enabled,
-            });
+            await restoreSigning(exchange, domain, previous.enabled, label);
             outs.enabled = previous.enabled;
         }
         return { outs };
@@ -296,14 +300,7 @@ export const dkimSigningProvider: pulumi.dynamic.ResourceProvider = {
         // Put back the Enabled state the domain had. Exchange has no cmdlet to delete a
         // signing config, so one we created stays, disabled (harmless without the CNAMEs).
         if ((config.Enabled === true) !== previous.enabled) {
-            progress(
-                label,
-                `setting DKIM signing for ${domain} back to ${previous.enabled ? "on" : "off"}`,
-            );
-            await exchange.invoke("Set-DkimSigningConfig", {
-                Identity: domain,
-                Enabled: previous.enabled,
-            });
+            await restoreSigning(exchange, domain, previous.enabled, label);
         }
     },
 };
