@@ -95,28 +95,30 @@ const MODE_STATES: Record<PolicyMode, string> = {
     disabled: "disabled",
 };
 
+/** The inputs a TokenProtectionPolicy declares (everything else in its state is output). */
+const INPUT_KEYS = [
+    "displayName",
+    "mode",
+    "includeUsers",
+    "includeGroups",
+    "breakGlassAccounts",
+    "excludeGroups",
+];
+
 /** Validates inputs at preview time. */
 export function validateTokenProtectionPolicy(inputs: Record<string, unknown>): InputFailure[] {
     const failures: InputFailure[] = [];
-    const known = [
-        "displayName",
-        "mode",
-        "includeUsers",
-        "includeGroups",
-        "breakGlassAccounts",
-        "excludeGroups",
-    ];
 
     // 1. Known keys only.
     for (const [key, value] of Object.entries(inputs)) {
         if (key.startsWith("__") || key === "label" || value === undefined) continue;
-        if (!known.includes(key)) {
+        if (!INPUT_KEYS.includes(key)) {
             failures.push(
                 inputFailure(
                     key,
                     value,
                     "not a setting of the token protection policy",
-                    `use one of ${known.join(", ")}`,
+                    `use one of ${INPUT_KEYS.join(", ")}`,
                 ),
             );
         }
@@ -266,14 +268,7 @@ export function writablePolicy(policy: Record<string, unknown>): Record<string, 
 
 export function tokenProtectionInputsOf(props: Record<string, any>): TokenProtectionPolicyInputs {
     const out: Record<string, unknown> = {};
-    for (const key of [
-        "displayName",
-        "mode",
-        "includeUsers",
-        "includeGroups",
-        "breakGlassAccounts",
-        "excludeGroups",
-    ]) {
+    for (const key of INPUT_KEYS) {
         if (props[key] !== undefined) out[key] = props[key];
     }
     return out as TokenProtectionPolicyInputs;
