@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 
 import { HardeningBaseline } from "../../components/baseline";
+import { observeRegistrations } from "../support/registrations";
 
 export interface DeclaredResource {
     type: string;
@@ -77,16 +78,13 @@ export function installMocks(): { resources: DeclaredResource[]; lookups: string
 
     // The mocks' newResource does not see resource options; read the dependencies off the
     // registration request (URNs end in the resource name).
-    const monitor = (pulumi.runtime as any).getMonitor();
-    const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, callback: any) => {
+    observeRegistrations((req) => {
         const urns: string[] = req.getDependenciesList();
         dependencies.set(
             req.getName(),
             urns.map((urn) => urn.slice(urn.lastIndexOf("::") + 2)),
         );
-        return register(req, callback);
-    };
+    });
 
     return { resources, lookups };
 }

@@ -12,6 +12,7 @@
  */
 import { ChildProcess, spawn } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
+import { observeRegistrations } from "./registrations";
 import { fromSdk, repoRoot, sdkScript, servedPort } from "./sdk";
 
 const grpc = fromSdk("@grpc/grpc-js");
@@ -69,12 +70,9 @@ export async function captureResources(
     );
 
     // 2. The mock monitor drops resource options; read additionalSecretOutputs off the request.
-    const monitor = (pulumi.runtime as any).getMonitor();
-    const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, callback: any) => {
+    observeRegistrations((req) => {
         secretOutputsByName.set(req.getName(), req.getAdditionalsecretoutputsList());
-        return register(req, callback);
-    };
+    });
 
     // 3. Build the resources and wait until the SDK has sent every registration.
     const created = create();
