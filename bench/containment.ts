@@ -578,7 +578,7 @@ interface RetryMatch {
     byKind: Map<Attempt["kind"], { throttled: number; matched: number }>;
     /** Matched where one key had several callers (the same read by several quarantines). */
     matchedShared: number;
-    /** Throttled without Retry-After (Conditional Access writes): retried on the client's back-off. */
+    /** Throttled without Retry-After (Conditional Access writes): retried on its own back-off. */
     withoutRetryAfter: number;
     /** Smallest (retry start - 429 end - Retry-After) over the matched, in ms, and whose. */
     earliestMarginMs?: number;
@@ -724,7 +724,10 @@ function retryRows(m: RetryMatch): Array<[string, string]> {
             "matched, by kind of request",
             [...m.byKind].map(([k, n]) => `${k} ${n.matched}/${n.throttled}`).join(", ") || "n/a",
         ],
-        ["retries earlier than Retry-After", String(m.early.length)],
+        [
+            "retries earlier than Retry-After",
+            `${m.early.length}${m.withoutRetryAfter ? ` (${m.withoutRetryAfter} 429s had no Retry-After)` : ""}`,
+        ],
         ["earliest retry vs its Retry-After", `${margin} (retry start - 429 end - Retry-After)`],
         ["  that retry", m.earliestOf ?? "n/a"],
     ];
