@@ -4,25 +4,17 @@
  * them, and token protection must exist only in beta.
  */
 import type { LocalTenant } from "../../local-tenant/server";
-import { CONTOSO, closeAgents, graph, startScenarioTenant, tokenWith } from "./graph-support";
+import {
+    CONTOSO,
+    closeAgents,
+    graph,
+    mfaPolicy,
+    startScenarioTenant,
+    tokenWith,
+} from "./graph-support";
 
 const POLICIES = "/identity/conditionalAccess/policies";
 const LOCATIONS = "/identity/conditionalAccess/namedLocations";
-
-/** A valid policy: MFA for everyone but the break-glass group. */
-function mfaPolicy(overrides: Record<string, unknown> = {}) {
-    return {
-        displayName: "Require MFA for all users",
-        state: "enabledForReportingButNotEnforced",
-        conditions: {
-            users: { includeUsers: ["All"], excludeGroups: [CONTOSO.groups.breakGlass] },
-            applications: { includeApplications: ["All"] },
-            clientAppTypes: ["all"],
-        },
-        grantControls: { operator: "OR", builtInControls: ["mfa"] },
-        ...overrides,
-    };
-}
 
 describe("Graph Conditional Access on the local tenant", () => {
     let tenant: LocalTenant;

@@ -55,6 +55,24 @@ export function snapshot(tenant: LocalTenant): TenantState {
     return structuredClone(tenant.control.getState());
 }
 
+/**
+ * A valid Conditional Access policy, conditions including applications: MFA for everyone but
+ * contoso-bec's break-glass group, report-only. `overrides` replaces whole top-level properties.
+ */
+export function mfaPolicy(overrides: Record<string, unknown> = {}) {
+    return {
+        displayName: "Require MFA for all users",
+        state: "enabledForReportingButNotEnforced",
+        conditions: {
+            users: { includeUsers: ["All"], excludeGroups: [CONTOSO.groups.breakGlass] },
+            applications: { includeApplications: ["All"] },
+            clientAppTypes: ["all"],
+        },
+        grantControls: { operator: "OR", builtInControls: ["mfa"] },
+        ...overrides,
+    };
+}
+
 /** Ids of the contoso-bec scenario (docs/local-tenant-scenarios.md tells their story). */
 export const CONTOSO = {
     tenantId: "e545e4ef-0b72-467e-a024-02d9e16b004a",

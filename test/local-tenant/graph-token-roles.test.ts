@@ -7,7 +7,14 @@
  * test could pass locally with a permission the product's token never carried.
  */
 import type { LocalTenant } from "../../local-tenant/server";
-import { CONTOSO, closeAgents, graph, startScenarioTenant, tokenWith } from "./graph-support";
+import {
+    CONTOSO,
+    closeAgents,
+    graph,
+    mfaPolicy,
+    startScenarioTenant,
+    tokenWith,
+} from "./graph-support";
 
 const STRONG_PASSWORD = "Kx9!vR2#mQ7$wL4p";
 
@@ -100,7 +107,7 @@ describe("Graph permission checks read the token's roles", () => {
             token,
             "POST",
             "/v1.0/identity/conditionalAccess/policies",
-            mfaPolicy("Granted too late"),
+            mfaPolicy({ displayName: "Granted too late" }),
         );
 
         expect(answer.status).toBe(403);
@@ -118,7 +125,7 @@ describe("Graph permission checks read the token's roles", () => {
             token,
             "POST",
             "/v1.0/identity/conditionalAccess/policies",
-            mfaPolicy("Withdrawn too late"),
+            mfaPolicy({ displayName: "Withdrawn too late" }),
         );
 
         expect(answer.status).toBe(201);
@@ -215,18 +222,4 @@ describe("Graph permission checks read the token's roles", () => {
 /** Megan's sent items, which hold messages with a body preview in contoso-bec. */
 function sentItems(): string {
     return `/v1.0/users/${CONTOSO.megan.id}/mailFolders/sentitems/messages`;
-}
-
-/** A valid Conditional Access policy whose conditions include applications. */
-function mfaPolicy(displayName: string) {
-    return {
-        displayName,
-        state: "enabledForReportingButNotEnforced",
-        conditions: {
-            users: { includeUsers: ["All"], excludeGroups: [CONTOSO.groups.breakGlass] },
-            applications: { includeApplications: ["All"] },
-            clientAppTypes: ["all"],
-        },
-        grantControls: { operator: "OR", builtInControls: ["mfa"] },
-    };
 }
