@@ -1,9 +1,8 @@
 import { execFile } from "child_process";
-import * as crypto from "crypto";
 import * as path from "path";
-import forge from "node-forge";
 import { ClientCertificateCredential, ClientSecretCredential } from "@azure/identity";
 import type { LocalTenant } from "../../local-tenant/server";
+import { makeClientCertificate } from "../support/client-certificate";
 import { SECOND_APP, call, closeAgents, startCoreTenant } from "./helpers";
 import { testRoutes } from "./test-routes";
 
@@ -18,23 +17,6 @@ function tokenForm(tenant: LocalTenant, fields: Record<string, string>) {
         body: new URLSearchParams(fields).toString(),
         headers: { "Content-Type": "application/x-www-form-urlencoded" },
     });
-}
-
-/** A self-signed certificate and key for ClientCertificateCredential. */
-function makeClientCertificate(): { pem: string; certificatePem: string } {
-    const { privateKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
-    const keyPem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
-    const key = forge.pki.privateKeyFromPem(keyPem);
-    const cert = forge.pki.createCertificate();
-    cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
-    cert.serialNumber = "01";
-    cert.validity.notBefore = new Date(Date.now() - 60_000);
-    cert.validity.notAfter = new Date(Date.now() + 24 * 3600_000);
-    cert.setSubject([{ name: "commonName", value: "bec-guard test app" }]);
-    cert.setIssuer([{ name: "commonName", value: "bec-guard test app" }]);
-    cert.sign(key, forge.md.sha256.create());
-    const certificatePem = forge.pki.certificateToPem(cert);
-    return { pem: `${keyPem}\n${certificatePem}`, certificatePem };
 }
 
 describe("local tenant identity", () => {

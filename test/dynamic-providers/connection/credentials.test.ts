@@ -4,11 +4,9 @@
  * workload identity (a federated token file, as CI OIDC writes it) here. Managed identity and
  * Azure CLI need a host endpoint and a CLI that do not exist here; their construction is checked.
  */
-import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import forge from "node-forge";
 import {
     AzureCliCredential,
     ClientCertificateCredential,
@@ -22,6 +20,7 @@ import {
     loadSettings,
     requiredGraphRoles,
 } from "../../../dynamic-providers/connection";
+import { makeClientCertificate } from "../../support/client-certificate";
 import { DOMAIN, envWithoutNodeCa, guid, startConnectionTenant, type TestTenant } from "./fixture";
 
 const CERT_APP = "3c2b1a09-8f7e-4d6c-b5a4-392817160504";
@@ -36,24 +35,6 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bec-guard-creds-"));
 const certFile = path.join(dir, "app.pem");
 const tokenFile = path.join(dir, "oidc-token");
 let tenant: TestTenant;
-
-/** A self-signed certificate and key in one PEM file, as ClientCertificateCredential reads it. */
-function makeCertificate(): { pem: string; certificatePem: string } {
-    const { privateKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
-    const keyPem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
-    const key = forge.pki.privateKeyFromPem(keyPem);
-    const cert = forge.pki.createCertificate();
-    cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
-    cert.serialNumber = "01";
-    cert.validity.notBefore = new Date(Date.now() - 60_000);
-    cert.validity.notAfter = new Date(Date.now() + 86_400_000);
-    const subject = [{ name: "commonName", value: "BEC Guard test app" }];
-    cert.setSubject(subject);
-    cert.setIssuer(subject);
-    cert.sign(key, forge.md.sha256.create());
-    const certificatePem = forge.pki.certificateToPem(cert);
-    return { pem: certificatePem + keyPem, certificatePem };
-}
 
 /** An unsigned-looking OIDC token with the claims the federated credential matches. */
 function oidcToken(): string {
@@ -70,7 +51,7 @@ function oidcToken(): string {
 }
 
 beforeAll(async () => {
-    const { pem, certificatePem } = makeCertificate();
+    const { pem, certificatePem } = makeClientCertificate();
     fs.writeFileSync(certFile, pem);
     fs.writeFileSync(tokenFile, oidcToken());
     tenant = await startConnectionTenant(5, {}, (state) => {
