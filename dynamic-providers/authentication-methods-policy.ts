@@ -20,6 +20,7 @@ import {
     checkInteger,
     checkOneOf,
     clone,
+    declaredEntries,
     declaredMatches,
     describeError,
     getPath,
@@ -269,8 +270,7 @@ export function validateAuthenticationMethodsPolicy(
 
     // 1. Only known sections (a typo would otherwise silently manage nothing).
     const sections = [...Object.keys(METHODS), "registrationCampaign"];
-    for (const [key, value] of Object.entries(inputs)) {
-        if (key.startsWith("__") || key === "label" || value === undefined) continue;
+    for (const [key, value] of declaredEntries(inputs)) {
         if (!sections.includes(key)) {
             failures.push(
                 inputFailure(

@@ -17,6 +17,7 @@ import {
     checkInteger,
     checkOneOf,
     clone,
+    declaredEntries,
     deepEqual,
     describeError,
     inputFailure,
@@ -201,8 +202,7 @@ export function validateConsentPolicy(inputs: Record<string, unknown>): InputFai
     const failures: InputFailure[] = [];
 
     // 1. Known keys only.
-    for (const [key, value] of Object.entries(inputs)) {
-        if (key.startsWith("__") || key === "label" || value === undefined) continue;
+    for (const [key, value] of declaredEntries(inputs)) {
         if (key !== "userConsent" && key !== "adminConsentWorkflow") {
             failures.push(
                 inputFailure(

@@ -15,6 +15,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import {
+    declaredEntries,
     describeError,
     hasDrift,
     inputFailure,
@@ -55,8 +56,7 @@ export type DkimSigningArgs = {
 
 export function validateDkimSigning(inputs: Record<string, unknown>): InputFailure[] {
     const failures: InputFailure[] = [];
-    for (const [key, value] of Object.entries(inputs)) {
-        if (key.startsWith("__") || key === "label" || value === undefined) continue;
+    for (const [key, value] of declaredEntries(inputs)) {
         if (key !== "domain" && key !== "enable") {
             failures.push(
                 inputFailure(key, value, "not a setting of DKIM signing", "use domain and enable"),

@@ -21,6 +21,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import {
     checkOneOf,
+    declaredEntries,
     declaredMatches,
     describeError,
     inputFailure,
@@ -186,8 +187,7 @@ export function validateExchangeProtection(inputs: Record<string, unknown>): Inp
     const known = [...SWITCHES, "replyToWarning"];
 
     // 1. Known keys, switches as booleans.
-    for (const [key, value] of Object.entries(inputs)) {
-        if (key.startsWith("__") || key === "label" || value === undefined) continue;
+    for (const [key, value] of declaredEntries(inputs)) {
         if (!known.includes(key)) {
             failures.push(
                 inputFailure(

@@ -50,6 +50,17 @@ export function isDomainName(value: unknown): value is string {
     return typeof value === "string" && DOMAIN.test(value);
 }
 
+/**
+ * The properties a resource's author declared: the SDK's own `__` properties, the `label` each
+ * resource passes (its name, for progress lines) and unset values are not declarations, so
+ * the known-key checks skip them.
+ */
+export function declaredEntries(inputs: Record<string, unknown>): Array<[string, unknown]> {
+    return Object.entries(inputs).filter(
+        ([key, value]) => !key.startsWith("__") && key !== "label" && value !== undefined,
+    );
+}
+
 /** Validates an optional enum-like field and appends a failure when it is set to anything else. */
 export function checkOneOf(
     failures: InputFailure[],

@@ -19,6 +19,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import {
     checkOneOf,
+    declaredEntries,
     declaredMatches,
     inputFailure,
     InputFailure,
@@ -110,8 +111,7 @@ export function validateTokenProtectionPolicy(inputs: Record<string, unknown>): 
     const failures: InputFailure[] = [];
 
     // 1. Known keys only.
-    for (const [key, value] of Object.entries(inputs)) {
-        if (key.startsWith("__") || key === "label" || value === undefined) continue;
+    for (const [key, value] of declaredEntries(inputs)) {
         if (!INPUT_KEYS.includes(key)) {
             failures.push(
                 inputFailure(
