@@ -29,7 +29,7 @@ import {
     graphErrorFromResponse,
     type GraphConnection,
 } from "./graph";
-import { mailboxOf } from "./limits";
+import { mailboxOf, waitAtLeast } from "./limits";
 import type { HttpMethod } from "./permissions";
 
 /** Graph's limit on requests per `$batch`. */
@@ -148,7 +148,7 @@ export class GraphBatcher {
                     "info",
                     `Graph $batch: waiting ${wait} ms (Retry-After) before retrying ${ready.length} request(s).`,
                 );
-                await sleep(wait);
+                await waitAtLeast(wait);
             }
 
             const batches = await this.compose(ready, byId);
@@ -544,8 +544,4 @@ function lowerCaseKeys(headers: Record<string, string>): Record<string, string> 
     const out: Record<string, string> = {};
     for (const [key, value] of Object.entries(headers)) out[key.toLowerCase()] = String(value);
     return out;
-}
-
-function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -32,7 +32,7 @@ import {
     defaultRetryDelayMs,
     retryAfterMs,
 } from "./graph";
-import { tenantLimits, type Semaphore } from "./limits";
+import { tenantLimits, waitAtLeast, type Semaphore } from "./limits";
 import { safeLogger, type ConnectionLogger, type SafeLogger } from "./log";
 import { exchangeRoleFor, EXCHANGE_APP_ROLE } from "./permissions";
 import type { ConnectionSettings } from "./settings";
@@ -327,7 +327,7 @@ export class ExchangeClient {
             "warn",
             `Exchange ${cmdlet}: ${why}; waiting ${ms} ms before attempt ${attempt + 1} of ${this.maxAttempts}.`,
         );
-        await new Promise((resolve) => setTimeout(resolve, ms));
+        await waitAtLeast(ms);
     }
 
     private toError(

@@ -36,7 +36,7 @@ import type { TokenCredential } from "@azure/identity";
 import { resolveEndpoints, type CloudEndpoints } from "./clouds";
 import { createCredential } from "./credentials";
 import { completeError } from "./errors";
-import { tenantLimits, mailboxOf, type TenantLimits } from "./limits";
+import { tenantLimits, mailboxOf, waitAtLeast, type TenantLimits } from "./limits";
 import { safeLogger, type ConnectionLogger, type SafeLogger } from "./log";
 import { findGraphOperations } from "./permissions";
 import type { ConnectionSettings } from "./settings";
@@ -274,10 +274,6 @@ function requestUrl(context: Context): string {
     return typeof context.request === "string" ? context.request : context.request.url;
 }
 
-function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** Sends the request with our transport (explicit CA trust). */
 class TransportMiddleware implements Middleware {
     constructor(private readonly fetchImpl: FetchLike) {}
@@ -351,7 +347,7 @@ class RetryMiddleware implements Middleware {
                     "warn",
                     `Graph ${method} ${path}: ${(err as NetworkError).code}; retrying in ${wait} ms (attempt ${attempt + 1} of ${policy.maxAttempts}).`,
                 );
-                await sleep(wait);
+                await waitAtLeast(wait);
                 continue;
             }
 
@@ -372,7 +368,7 @@ class RetryMiddleware implements Middleware {
                     `before attempt ${attempt + 1} of ${policy.maxAttempts}.`,
             );
             await response.arrayBuffer().catch(() => undefined);
-            await sleep(wait);
+            await waitAtLeast(wait);
         }
     }
 }

@@ -152,3 +152,16 @@ export function mailboxOf(pathOrUrl: string): string | undefined {
         return match[1].toLowerCase();
     }
 }
+
+/**
+ * Waits at least `ms` milliseconds. A retry must never come before the Retry-After Graph or
+ * Exchange asked for, and Node fires timers against the event loop's cached clock, rounded to
+ * whole milliseconds, so a plain setTimeout can wake a little early under load; the clock is
+ * read again after each wake and the rest is waited out.
+ */
+export async function waitAtLeast(ms: number): Promise<void> {
+    const until = performance.now() + ms;
+    for (let left = ms; left > 0; left = until - performance.now()) {
+        await new Promise((resolve) => setTimeout(resolve, Math.ceil(left)));
+    }
+}
