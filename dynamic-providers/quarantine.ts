@@ -13,7 +13,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { loadSettings, type ConfigSource } from "./connection/settings";
 import { connectTenant } from "./quarantine/connect";
-import { outstandingFailures, type Evidence } from "./quarantine/evidence";
+import type { Evidence } from "./quarantine/evidence";
 import {
     INPUT_FIELDS,
     validateInputs,
@@ -240,10 +240,11 @@ function inputsOf(props: Record<string, any>): QuarantineInputs {
  * The SDK's "created, but not fully initialised" error: Pulumi records the resource with these
  * properties, and the next `up` calls update, which finishes the remaining steps.
  *
- * The host sends the properties in a gRPC trailer, which cannot exceed 64 KB: the serialized
- * provider (`__provider`, over 200 KB) is left out (update gets it from the new inputs), and
- * evidence too large for the trailer is compacted; the full evidence stays in the journal,
- * which the next run merges back.
+ * The record travels in one gRPC trailer, so it is kept small: the serialized provider (over
+ * 200 KB) is replaced by the small one below, and evidence too large is compacted (the full
+ * evidence stays in the journal, which the next run merges back). Pulumi's engine would accept
+ * a larger trailer, but Node's HTTP/2 refuses a header over 64 KB, and a record that fits is
+ * one the tests can carry through the SDK's provider host end to end.
  */
 function partialError(
     message: string,
@@ -251,14 +252,50 @@ function partialError(
     properties: Record<string, any>,
     reasons: string[],
 ) {
+    const name = String(properties.resourceName ?? "quarantine");
     return Object.assign(new Error(message), {
         id,
-        properties: compactForTrailer(properties),
+        properties: {
+            ...compactForTrailer(properties),
+            __provider: partialRecordProvider(name, String(properties.userPrincipalName ?? "")),
+        },
         reasons,
     });
 }
 
-/** Largest init-error properties we send (the trailer limit is 64 KB, base64 adds a third). */
+/**
+ * The provider a partial record carries, in the SDK's serialized form. The engine loads a
+ * resource's provider from its recorded state only for refresh and delete (check, diff and
+ * update use the program's current one), so this one does just those two: refresh keeps the
+ * record as it is, since the next `up` re-reads everything anyway, and delete refuses as it
+ * would for any quarantine that is not released.
+ */
+export function partialRecordProvider(name: string, user: string): string {
+    const who = user === "" ? "the user" : user;
+    const refreshLine =
+        `${name}: containment of ${who} is unfinished (status partial); refresh keeps the ` +
+        "record as it is, and the next `pulumi up` reads the tenant again and finishes it.";
+    const refusal =
+        `${name}: ${who} is not released (containment is unfinished). Deleting a quarantine ` +
+        "never re-enables an account. Fix: run `pulumi up` to finish containment, set state: " +
+        "released in the incident file and run `pulumi up` again; then remove the entry.";
+    return [
+        "exports.handler = function () {",
+        "    return {",
+        "        read: async function (id, props) {",
+        `            console.log(${JSON.stringify(refreshLine)});`,
+        "            return { id: id, props: props };",
+        "        },",
+        "        delete: async function () {",
+        `            throw new Error(${JSON.stringify(refusal)});`,
+        "        },",
+        "    };",
+        "};",
+        "",
+    ].join("\n");
+}
+
+/** Largest init-error properties we send (a 64 KB header, less the third base64 adds). */
 const TRAILER_BUDGET = 40_000;
 
 function compactForTrailer(all: Record<string, any>): Record<string, any> {
@@ -467,7 +504,7 @@ async function runContain(ctx: PlaybookContext, existingId?: string) {
         );
     }
     const id = existingId ?? `${inputs.incident}/${result.user.id}`;
-    const outstanding = outstandingFailures(result.evidence);
+    const outstanding = result.failures;
     const outs = {
         ...echoInputs(inputs),
         userId: String(result.user.id),

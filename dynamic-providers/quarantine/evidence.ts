@@ -154,10 +154,3 @@ export function mergeEvidence(a: Evidence, b: Evidence | undefined): Evidence {
 function earliest(x: string, y: string): string {
     return x < y ? x : y;
 }
-
-/** The changes that failed, latest attempt per target and action only. */
-export function outstandingFailures(evidence: Evidence): EvidenceChange[] {
-    const last = new Map<string, EvidenceChange>();
-    for (const c of evidence.changes) last.set(`${c.action}|${c.target}`, c);
-    return [...last.values()].filter((c) => c.result === "failed");
-}

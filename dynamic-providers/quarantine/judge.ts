@@ -187,25 +187,30 @@ export function isKeptMethod(method: Record<string, unknown>, keep: QuarantineKe
 }
 
 /**
- * Maps the beta `signInPreferences.userPreferredMethodForSecondaryAuthentication` value to the
- * method type Graph lists, so the default method can be removed last.
+ * Whether a method is the user's default MFA method, from the beta
+ * `signInPreferences.userPreferredMethodForSecondaryAuthentication` value, so it can be removed
+ * last. For phones the preference names the number (mobile, alternate mobile or office).
  */
-export function defaultMethodType(preferred: unknown): string | null {
+export function isDefaultMethod(method: Record<string, unknown>, preferred: unknown): boolean {
+    const type = methodType(method);
+    const phoneType = String(method.phoneType ?? "");
     switch (String(preferred ?? "")) {
         case "push":
-            return "microsoftAuthenticator";
+            return type === "microsoftAuthenticator";
         case "oath":
-            return "softwareOath";
-        case "voiceMobile":
-        case "voiceAlternateMobile":
-        case "voiceOffice":
+            return type === "softwareOath" || type === "hardwareOath";
         case "sms":
-            return "phone";
+        case "voiceMobile":
+            return type === "phone" && phoneType === "mobile";
+        case "voiceAlternateMobile":
+            return type === "phone" && phoneType === "alternateMobile";
+        case "voiceOffice":
+            return type === "phone" && phoneType === "office";
         case "fido2":
         case "passkey":
-            return "fido2";
+            return type === "fido2";
         default:
-            return null;
+            return false;
     }
 }
 

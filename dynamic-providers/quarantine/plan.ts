@@ -9,7 +9,7 @@
 import type { QuarantineInputs } from "./inputs";
 import {
     addressOf,
-    defaultMethodType,
+    isDefaultMethod,
     isKeptApp,
     isKeptDelegate,
     isKeptMethod,
@@ -22,7 +22,7 @@ import {
     viewRule,
     type AppView,
 } from "./judge";
-import type { TenantView } from "./steps/snapshot";
+import type { ReadKind, TenantView } from "./steps/snapshot";
 
 type Obj = Record<string, any>;
 
@@ -68,7 +68,16 @@ export type Action =
           collection: string;
           isDefault: boolean;
       }
-    | { step: "7"; kind: "revokeGrant"; target: string; why: string; id: string; app: AppView }
+    | {
+          step: "7";
+          kind: "revokeGrant";
+          target: string;
+          why: string;
+          id: string;
+          app: AppView;
+          /** Set when the app could not be read, so the allow-list cannot be checked. */
+          undecided?: string;
+      }
     | {
           step: "7";
           kind: "removeAppRoleAssignment";
@@ -76,6 +85,7 @@ export type Action =
           why: string;
           id: string;
           app: AppView;
+          undecided?: string;
       };
 
 export type ActionKind = Action["kind"];
@@ -146,9 +156,7 @@ export function planContainment(
 
     // 6. Authentication methods: every one but the password and the allow-listed, default last.
     if (steps.removeAuthenticationMethods && view.methods) {
-        const preferred = defaultMethodType(
-            view.signInPreferences?.userPreferredMethodForSecondaryAuthentication,
-        );
+        const preferred = view.signInPreferences?.userPreferredMethodForSecondaryAuthentication;
         for (const method of view.methods) {
             const type = methodType(method);
             const collection = methodCollection(type);
@@ -161,7 +169,7 @@ export function planContainment(
                 id: String(method.id),
                 type,
                 collection,
-                isDefault: preferred !== null && preferred === type,
+                isDefault: isDefaultMethod(method, preferred),
             });
         }
     }
@@ -179,6 +187,7 @@ export function planContainment(
                 why: `consent to ${app.displayName ?? app.servicePrincipalId} (${String(grant.scope ?? "").trim()})`,
                 id: String(grant.id),
                 app,
+                ...undecided(app, apps, keep),
             });
         }
         for (const assignment of view.appRoleAssignments ?? []) {
@@ -195,6 +204,7 @@ export function planContainment(
                 why: `assigned to ${app.displayName ?? app.servicePrincipalId}`,
                 id: String(assignment.id),
                 app,
+                ...undecided(app, apps, keep),
             });
         }
     }
@@ -327,8 +337,80 @@ function planMailbox(view: TenantView, inputs: QuarantineInputs): Action[] {
     return actions;
 }
 
+/** A read an enabled step needed and did not get: that step cannot be judged done. */
+export interface UnreadStep {
+    step: "5" | "6" | "7";
+    kind: ReadKind;
+    /** What could not be read, in an operator's words. */
+    what: string;
+    /** What the service answered. */
+    error: string;
+}
+
+/**
+ * The reads each enabled step depends on that failed in this snapshot. Without them the plan
+ * would simply find nothing to do, and a mailbox still forwarding mail would look contained;
+ * the caller records each as a failure so the quarantine stays partial until a run reads them.
+ */
+export function unreadForSteps(view: TenantView, inputs: QuarantineInputs): UnreadStep[] {
+    const { steps } = inputs;
+    const needs: Array<[boolean, "5" | "6" | "7", ReadKind[]]> = [
+        [steps.disableInboxRules, "5", ["mailbox", "inboxRules"]],
+        [steps.clearMailboxForwarding, "5", ["mailbox"]],
+        [
+            steps.removeDelegates,
+            "5",
+            ["mailbox", "mailboxPermissions", "recipientPermissions", ...folderKinds(view)],
+        ],
+        [steps.disableLegacyProtocols, "5", ["mailbox", "casMailbox"]],
+        [steps.removeAuthenticationMethods, "6", ["methods"]],
+        [steps.revokeAppAccess, "7", ["grants", "appRoleAssignments"]],
+    ];
+    const unread: UnreadStep[] = [];
+    for (const [on, step, kinds] of needs) {
+        if (!on) continue;
+        for (const kind of kinds) {
+            const error = view.unread[kind];
+            if (error === undefined || unread.some((u) => u.kind === kind)) continue;
+            unread.push({ step, kind, what: readWords(kind), error });
+        }
+    }
+    return unread;
+}
+
+function folderKinds(view: TenantView): ReadKind[] {
+    return Object.keys(view.unread).filter((k) => k.startsWith("folderPermissions ")) as ReadKind[];
+}
+
+function readWords(kind: ReadKind): string {
+    const words: Record<string, string> = {
+        mailbox: "the mailbox (Get-Mailbox)",
+        inboxRules: "the inbox rules (Get-InboxRule)",
+        mailboxPermissions: "the FullAccess delegates (Get-MailboxPermission)",
+        recipientPermissions: "the SendAs delegates (Get-RecipientPermission)",
+        casMailbox: "the mail protocol settings (Get-CASMailbox)",
+        methods: "the authentication methods",
+        grants: "the user's consent grants",
+        appRoleAssignments: "the user's app role assignments",
+    };
+    return words[kind] ?? kind.replace(/^folderPermissions /, "the folder delegates of ");
+}
+
 function protocolName(setting: string): string {
     return setting === "PopEnabled" ? "POP" : setting === "ImapEnabled" ? "IMAP" : "SMTP AUTH";
+}
+
+/**
+ * An app whose service principal could not be read cannot be checked against an allow-list
+ * that names apps by appId: say so rather than revoke what the responder meant to keep.
+ */
+function undecided(app: AppView, apps: Map<string, Obj>, keep: QuarantineInputs["keep"]) {
+    if (keep.apps.length === 0 || apps.has(app.servicePrincipalId)) return {};
+    return {
+        undecided:
+            `could not read service principal ${app.servicePrincipalId} to check it against ` +
+            "keep.apps, so it was left in place this run",
+    };
 }
 
 function appView(id: string, apps: Map<string, Obj>, fallbackName?: unknown): AppView {

@@ -20,7 +20,6 @@
 import {
     emptyEvidence,
     mergeEvidence,
-    outstandingFailures,
     recordFound,
     type Evidence,
     type EvidenceChange,
@@ -28,9 +27,9 @@ import {
 import type { QuarantineInputs } from "./inputs";
 import { methodType, prop, viewRule } from "./judge";
 import { readJournal, writeJournal } from "./journal";
-import { planContainment, type Action } from "./plan";
+import { planContainment, unreadForSteps, type Action } from "./plan";
 import { randomPassword } from "./secrets";
-import { applyExchange, applyGraph, recordChange, type StepContext } from "./steps/apply";
+import { applyExchange, applyGraph, record, recordChange, type StepContext } from "./steps/apply";
 import {
     readApps,
     rowKey,
@@ -53,6 +52,8 @@ export interface PlaybookContext {
     journalDir: string;
     /** Evidence already in state (an update, or the init-error record of a partial create). */
     previous?: Evidence;
+    /** How long the cut-off waits for the inbox rules (default `RULES_WAIT_MS`). */
+    rulesWaitMs?: number;
 }
 
 /**
@@ -81,20 +82,23 @@ export interface ContainmentResult {
     summary: string[];
 }
 
+/**
+ * How long the cut-off waits for the inbox rules once the user is resolved. The rules have no
+ * other record, so they are read first; but a throttled or slow Exchange must not keep an
+ * attacker signed in. Disabling the account does not change the rules, so a late read still
+ * records them as they were.
+ */
+export const RULES_WAIT_MS = 5_000;
+
 /** Runs steps 1 to 7 on the user. Throws a refusal (see `quarantineRefused`) before any change if it must. */
 export async function contain(ctx: PlaybookContext): Promise<ContainmentResult> {
     const { inputs, tenant } = ctx;
     const log = (line: string) => ctx.log(`${inputs.name}: ${line}`);
-    const startedChanges = ctx.previous?.changes.length ?? 0;
 
     // 1. Resolve the user and refuse unknown, synced, guest, break-glass and the deployment's
     //    own identity. Every snapshot read starts now too, in the same round trip.
     const reads = startReads(tenant, inputs.user, ctx.now, inputs.keep.delegates);
-    const [directory, caller, rules] = await Promise.all([
-        reads.directory,
-        tenant.callerObjectId(),
-        reads.rules,
-    ]);
+    const [directory, caller] = await Promise.all([reads.directory, tenant.callerObjectId()]);
     const user = refuseIfProtected(directory, inputs, ctx.breakGlassAccounts, caller);
     log(
         `1. Resolved ${user.userPrincipalName} (${user.displayName ?? "no display name"}, id ` +
@@ -105,18 +109,25 @@ export async function contain(ctx: PlaybookContext): Promise<ContainmentResult> 
     // 2. Snapshot: the directory objects and the inbox rules (which have no other record) are
     //    in hand; write them to the journal before the first change. The rest of the mailbox
     //    read finishes while the cut-off runs.
+    const rulesWaitMs = ctx.rulesWaitMs ?? RULES_WAIT_MS;
+    const rules = await settledWithin(reads.rules, rulesWaitMs);
     const evidence = startEvidence(ctx, user, directory);
-    const ruleRows = (rules as { ok: boolean; value?: Obj[] }).value;
+    const firstChange = evidence.changes.length;
+    const ruleRows = rules?.ok ? rules.value : undefined;
     if (ruleRows) recordView(evidence, { ...directory, inboxRules: ruleRows });
     writeJournal(ctx.journalDir, evidence);
     log(
         `2. Evidence: the account, its methods and app grants` +
             (ruleRows ? `, and ${ruleRows.length} inbox rule(s) (hidden ones included)` : "") +
-            " recorded before any change; the rest of the mailbox is read alongside the cut-off.",
+            " recorded before any change; " +
+            (rules === undefined
+                ? `the inbox rules did not arrive within ${rulesWaitMs / 1000} s, so the ` +
+                  "cut-off goes first (it does not change them) and they are recorded when they do."
+                : "the rest of the mailbox is read alongside the cut-off."),
     );
     const step: StepContext = { tenant, evidence, now: ctx.now };
     try {
-        return await changeTenant(ctx, step, user, directory, reads, startedChanges, log);
+        return await changeTenant(ctx, step, user, directory, reads, firstChange, log);
     } catch (error) {
         // Whatever was done before the failure is in the evidence: carry it, so the caller
         // records a partial containment instead of orphaning the changes.
@@ -127,6 +138,15 @@ export async function contain(ctx: PlaybookContext): Promise<ContainmentResult> 
     }
 }
 
+/** The value of `promise` if it settles within `ms`, else undefined (it keeps running). */
+function settledWithin<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), ms);
+    });
+    return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 /** Steps 3 to 7, after the first part of the snapshot. */
 async function changeTenant(
     ctx: PlaybookContext,
@@ -134,7 +154,7 @@ async function changeTenant(
     user: Obj,
     directory: TenantView,
     reads: SnapshotReads,
-    startedChanges: number,
+    firstChange: number,
     log: (line: string) => void,
 ): Promise<ContainmentResult> {
     const { inputs, tenant } = ctx;
@@ -170,6 +190,14 @@ async function changeTenant(
     log(`2. Evidence recorded: ${describeSnapshot(view)}.`);
     const plan = planContainment(view, inputs, apps, passwordReset);
 
+    // A step whose read failed would find nothing to do and look done: record it as failed.
+    for (const unread of unreadForSteps(view, inputs)) {
+        recordChange(step, unread.step, `read ${unread.what}`, `read:${unread.kind}`, "failed", {
+            error: `${unread.error}. Step ${unread.step} could not check what is there; the next \`pulumi up\` reads it again.`,
+        });
+        log(`${unread.step}. Could not read ${unread.what}: ${unread.error}`);
+    }
+
     // 5, 6 and 7 touch different objects: run them side by side.
     await Promise.all([
         cleanMailbox(step, inputs, view, plan, log),
@@ -177,16 +205,17 @@ async function changeTenant(
         revokeAppAccess(step, user, plan, log),
     ]);
 
-    // Done: keep the journal in step with what is now true, and say what it means.
+    // Done: keep the journal in step with what is now true, and say what it means. This run
+    // read everything afresh and attempted all that was left, so its own failures are exactly
+    // what is still outstanding; an earlier failure whose target is gone no longer counts.
     writeJournal(ctx.journalDir, evidence);
-    const failures = evidence.changes.slice(startedChanges).filter((c) => c.result === "failed");
-    const outstanding = outstandingFailures(evidence);
-    const summary = summarise(evidence, view, outstanding);
+    const failures = evidence.changes.slice(firstChange).filter((c) => c.result === "failed");
+    const summary = summarise(evidence, view, failures);
     log(
-        outstanding.length === 0
+        failures.length === 0
             ? `Contained ${user.userPrincipalName}. ${CAVEAT}`
-            : `Partly contained ${user.userPrincipalName}: ${outstanding.length} change(s) failed ` +
-                  `and will be retried by the next \`pulumi up\`.`,
+            : `Partly contained ${user.userPrincipalName}: ${failures.length} change(s) or ` +
+                  `read(s) failed and will be retried by the next \`pulumi up\`.`,
     );
     return { evidence, user, cutOffAt, containedAt: ctx.now().toISOString(), failures, summary };
 }
@@ -639,10 +668,21 @@ async function removeMethods(
               .map((item) => item.object)
               .find((m) => !removing.has(String(m.id)) && preferenceOf(m) !== null)
         : undefined;
+    // Graph also refuses to remove a mobile number while an alternate mobile remains: when both
+    // go, the mobile waits for the alternate (one more round trip, only then).
+    const phoneType = (m: { id: string }) =>
+        original(step, "authenticationMethods", m.id)?.phoneType;
+    const alternateGoes = methods.some((m) => phoneType(m) === "alternateMobile");
+    const waitsForAlternate = (m: (typeof methods)[number]) =>
+        !m.isDefault && alternateGoes && phoneType(m) === "mobile";
     const [first] = await Promise.all([
-        applyGraph(step, methods.filter((m) => !m.isDefault).map(writeFor)),
+        applyGraph(
+            step,
+            methods.filter((m) => !m.isDefault && !waitsForAlternate(m)).map(writeFor),
+        ),
         keptDefault ? makeDefault(step, id, keptDefault) : Promise.resolve(),
     ]);
+    const second = await applyGraph(step, methods.filter(waitsForAlternate).map(writeFor));
     const last = await applyGraph(step, methods.filter((m) => m.isDefault).map(writeFor));
 
     // A kept method that cannot be the default (a FIDO2 key) does not block the removal, but a
@@ -661,7 +701,7 @@ async function removeMethods(
                 "`pulumi up` again.";
         }
     }
-    const failed = [...first, ...last].filter((r) => !r.ok && r.status !== 404).length;
+    const failed = [...first, ...second, ...last].filter((r) => !r.ok && r.status !== 404).length;
     const kept = (step.evidence.found.authenticationMethods ?? []).length - methods.length;
     log(
         `6. Authentication methods: removed ${methods.length - failed} (${methods.map((m) => m.type).join(", ") || "none"}), ` +
@@ -725,7 +765,13 @@ async function revokeAppAccess(
 ) {
     const id = userSegment(String(user.id));
     const writes: Parameters<typeof applyGraph>[1] = [];
+    let undecided = 0;
     for (const a of plan) {
+        if ((a.kind === "revokeGrant" || a.kind === "removeAppRoleAssignment") && a.undecided) {
+            record(step, a, "failed", { error: a.undecided });
+            undecided++;
+            continue;
+        }
         if (a.kind === "revokeGrant") {
             writes.push({
                 action: a,
@@ -745,7 +791,7 @@ async function revokeAppAccess(
         }
     }
     const replies = await applyGraph(step, writes);
-    const failed = replies.filter((r) => !r.ok && r.status !== 404).length;
+    const failed = replies.filter((r) => !r.ok && r.status !== 404).length + undecided;
     const names = [
         ...new Set(
             writes.map((w) =>

@@ -9,7 +9,7 @@
  */
 import { mergeEvidence, recordFound, type Evidence } from "./evidence";
 import type { QuarantineInputs } from "./inputs";
-import { driftOf, planContainment } from "./plan";
+import { driftOf, planContainment, unreadForSteps } from "./plan";
 import { recordView, refuseIfProtected, type PlaybookContext } from "./playbook";
 import { recordChange, type StepContext } from "./steps/apply";
 import { readApps, readTenant } from "./steps/snapshot";
@@ -58,7 +58,11 @@ export async function checkDrift(ctx: PlaybookContext, previous: Evidence): Prom
         [...apps.values()].map((sp) => ({ key: String(sp.id), object: sp })),
         view.at,
     );
-    const drift = driftOf(planContainment(view, ctx.inputs, apps, true));
+    // What came back, and what could not be checked: either way the next `up` contains again.
+    const drift = [
+        ...driftOf(planContainment(view, ctx.inputs, apps, true)),
+        ...unreadForSteps(view, ctx.inputs).map((u) => `Could not verify ${u.what}: ${u.error}.`),
+    ];
     for (const line of drift) ctx.log(`${ctx.inputs.name}: drift: ${line}`);
     return { evidence, drift, userExists: true };
 }

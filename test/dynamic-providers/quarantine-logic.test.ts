@@ -61,6 +61,7 @@ function view(overrides: Partial<TenantView> = {}): TenantView {
         folderPermissions: [],
         keptDelegateNames: [],
         gaps: [],
+        unread: {},
         ...overrides,
     };
 }

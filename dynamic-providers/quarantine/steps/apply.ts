@@ -6,7 +6,7 @@
 import type { Evidence, EvidenceChange } from "../evidence";
 import type { Action } from "../plan";
 import type { ExchangeReply, GraphReply, GraphRequest, TenantApi } from "../tenant";
-import { describe } from "./snapshot";
+import { errorText } from "./snapshot";
 
 export interface StepContext {
     tenant: TenantApi;
@@ -112,7 +112,7 @@ export async function applyExchange(
             } else {
                 record(ctx, a.action, "failed", {
                     before: a.before,
-                    error: `${cmdlet}: ${describe(error)}`,
+                    error: `${cmdlet}: ${errorText(error)}`,
                 });
             }
         }

@@ -52,14 +52,36 @@ export interface TenantView {
     keptDelegateNames: string[];
     /** Evidence that could not be read, one sentence each. */
     gaps: string[];
+    /**
+     * The reads that failed, by what they read, with the service's answer. A step that needs
+     * one of them cannot be judged done (see `unreadForSteps`).
+     */
+    unread: Partial<Record<ReadKind, string>>;
 }
+
+/** The parts of a snapshot a containment step may depend on. */
+export type ReadKind =
+    | "methods"
+    | "signInPreferences"
+    | "grants"
+    | "tenantWideGrants"
+    | "appRoleAssignments"
+    | "mailbox"
+    | "casMailbox"
+    | "inboxRules"
+    | "mailboxPermissions"
+    | "recipientPermissions"
+    | `folderPermissions ${string}`;
+
+/** One Exchange read: its rows, or why it failed (never thrown, so reads can run together). */
+export type ExchangeRead = { ok: true; value: Obj[] } | { ok: false; error: unknown };
 
 /** The reads of one snapshot, started together; each part can be awaited on its own. */
 export interface SnapshotReads {
     /** Graph: the user, its methods, grants and assignments, and the default method. */
     directory: Promise<TenantView>;
     /** Exchange: the inbox rules alone (the evidence with no other record, read first). */
-    rules: Promise<unknown>;
+    rules: Promise<ExchangeRead>;
     /** Everything: the directory part completed with the mailbox part. */
     all: Promise<TenantView>;
 }
@@ -100,7 +122,7 @@ export function startReads(
     ]);
 
     // Exchange: rules (hidden ones too) first, then mailbox, delegates and protocols.
-    const exchange = (cmdlet: string, parameters: Obj) =>
+    const exchange = (cmdlet: string, parameters: Obj): Promise<ExchangeRead> =>
         tenant.exchange(cmdlet, parameters, `UPN:${user}`).then(
             (reply) => ({ ok: true as const, value: reply.value }),
             (error: unknown) => ({ ok: false as const, error }),
@@ -119,27 +141,32 @@ export function startReads(
     const directory = Promise.all([graphReads, betaReads]).then(
         ([[userReply, methods, grants, assignments, allGrants, ...keptUsers], [prefs]]) => {
             const gaps: string[] = [];
+            const unread: TenantView["unread"] = {};
             const userMissing = userReply.status === 404;
-            const list = (reply: GraphReply, what: string): Obj[] | null => {
+            const list = (reply: GraphReply, kind: ReadKind, what: string): Obj[] | null => {
                 if (reply.ok) return (reply.body?.value ?? []) as Obj[];
-                if (!userMissing) gaps.push(`Could not read ${what}: ${reply.error}`);
+                if (!userMissing) {
+                    gaps.push(`Could not read ${what}: ${reply.error}`);
+                    unread[kind] = String(reply.error);
+                }
                 return null;
             };
             if (!prefs.ok && !userMissing) {
                 gaps.push(
                     `Could not read the default MFA method (beta signInPreferences): ${prefs.error}`,
                 );
+                unread.signInPreferences = String(prefs.error);
             }
             const view: TenantView = {
                 at: now().toISOString(),
                 user: userReply.ok ? (userReply.body as Obj) : null,
                 userMissing,
                 userError: userReply.ok ? undefined : userReply.error,
-                methods: list(methods, "authentication methods"),
+                methods: list(methods, "methods", "authentication methods"),
                 signInPreferences: prefs.ok ? (prefs.body as Obj) : null,
-                grants: list(grants, "the user's consent grants"),
-                tenantWideGrants: list(allGrants, "tenant-wide consent grants"),
-                appRoleAssignments: list(assignments, "app role assignments"),
+                grants: list(grants, "grants", "the user's consent grants"),
+                tenantWideGrants: list(allGrants, "tenantWideGrants", "tenant-wide consent grants"),
+                appRoleAssignments: list(assignments, "appRoleAssignments", "app role assignments"),
                 mailbox: null,
                 noMailbox: false,
                 casMailbox: null,
@@ -152,6 +179,7 @@ export function startReads(
                     .flatMap((r) => [r.body?.displayName, r.body?.mail, r.body?.userPrincipalName])
                     .filter((n): n is string => typeof n === "string" && n !== ""),
                 gaps,
+                unread,
             };
             return view;
         },
@@ -159,33 +187,52 @@ export function startReads(
 
     const all = Promise.all([directory, rules, Promise.all(others)]).then(
         ([base, ruleRead, rest]) => {
-            const view: TenantView = { ...base, gaps: [...base.gaps], at: now().toISOString() };
+            const view: TenantView = {
+                ...base,
+                gaps: [...base.gaps],
+                unread: { ...base.unread },
+                at: now().toISOString(),
+            };
             const [mbx, fullAccess, sendAs, cas, ...folders] = rest;
 
             // A user without a mailbox (a guest, an unlicensed user) is not a gap.
             view.noMailbox = !mbx.ok && isExchangeCallError(mbx.error) && mbx.error.notFound;
-            const rows = (read: (typeof rest)[number], what: string): Obj[] | null => {
+            const rows = (read: ExchangeRead, kind: ReadKind, what: string): Obj[] | null => {
                 if (read.ok) return read.value;
-                if (!view.noMailbox && !view.userMissing)
-                    view.gaps.push(`Could not read ${what}: ${describe(read.error)}`);
+                if (!view.noMailbox && !view.userMissing) {
+                    view.gaps.push(`Could not read ${what}: ${errorText(read.error)}`);
+                    view.unread[kind] = errorText(read.error);
+                }
                 return null;
             };
             view.mailbox = mbx.ok ? (mbx.value[0] ?? null) : null;
-            if (!mbx.ok) rows(mbx, "the mailbox (Get-Mailbox)");
-            view.inboxRules = rows(ruleRead, "inbox rules (Get-InboxRule -IncludeHidden)");
+            if (!mbx.ok) rows(mbx, "mailbox", "the mailbox (Get-Mailbox)");
+            view.inboxRules = rows(
+                ruleRead,
+                "inboxRules",
+                "inbox rules (Get-InboxRule -IncludeHidden)",
+            );
             view.mailboxPermissions = rows(
                 fullAccess,
+                "mailboxPermissions",
                 "mailbox permissions (Get-MailboxPermission)",
             );
             view.recipientPermissions = rows(
                 sendAs,
+                "recipientPermissions",
                 "SendAs permissions (Get-RecipientPermission)",
             );
-            view.casMailbox = rows(cas, "mail protocol settings (Get-CASMailbox)")?.[0] ?? null;
+            view.casMailbox =
+                rows(cas, "casMailbox", "mail protocol settings (Get-CASMailbox)")?.[0] ?? null;
             const folderRows: Obj[] = [];
             let complete = true;
             folders.forEach((read, i) => {
-                const value = rows(read, `folder permissions of ${DELEGATED_FOLDERS[i]}`);
+                const folder = DELEGATED_FOLDERS[i];
+                const value = rows(
+                    read,
+                    `folderPermissions ${folder}`,
+                    `folder permissions of ${folder}`,
+                );
                 if (value) folderRows.push(...value);
                 else complete = false;
             });
@@ -226,7 +273,7 @@ export async function readApps(tenant: TenantApi, ids: string[]): Promise<Map<st
     return apps;
 }
 
-export function describe(error: unknown): string {
+export function errorText(error: unknown): string {
     if (error instanceof Error) return error.message;
     return String(error);
 }
