@@ -7,21 +7,62 @@
 import type { QuarantineKeep } from "./inputs";
 
 /**
- * Folders a user rarely opens: a rule moving mail there hides it from the user. (A list, not a
- * Set: Pulumi's closure serializer cannot carry a Set captured at module scope.)
+ * Folders a user rarely opens: a rule moving mail there hides it from the user. The names are
+ * folded as `folderKey` folds them, in English and in the mailbox languages most often met
+ * (German, French, Spanish, Portuguese, Italian, Dutch). A mailbox in another language is still
+ * judged by the other signs: a folder named with no letters, or mail marked as read on the way.
+ * (A list, not a Set: Pulumi's closure serializer cannot carry a Set captured at module scope.)
  */
 const RARELY_USED_FOLDERS = [
+    // RSS Feeds / RSS Subscriptions
     "rssfeeds",
     "rsssubscriptions",
-    "conversationhistory",
+    "fluxrss",
+    "fuentesrss",
+    "feedsrss",
+    "feedrss",
+    // Archive
     "archive",
+    "archiv",
+    "archives",
+    "archivo",
+    "arquivo",
+    "archivio",
+    "archief",
+    // Conversation History
+    "conversationhistory",
+    "unterhaltungsverlauf",
+    "historiquedesconversations",
+    "historialdeconversaciones",
+    "historicodeconversas",
+    "cronologiaconversazioni",
+    "gespreksgeschiedenis",
+    // Junk Email
     "junkemail",
+    "junk",
+    "courrierindesirable",
+    "correonodeseado",
+    "lixoeletronico",
+    "postaindesiderata",
+    "ongewenstemail",
+    // Deleted Items
     "deleteditems",
+    "geloschteelemente",
+    "elementssupprimes",
+    "elementoseliminados",
+    "itensexcluidos",
+    "posteliminata",
+    "verwijderdeitems",
+    // Folders no one reads mail in
     "notes",
     "syncissues",
     "conflicts",
+    "localfailures",
+    "serverfailures",
     "outbox",
     "scheduled",
+    "clutter",
+    "recoverableitemsdeletions",
 ];
 
 /** An inbox rule reduced to what containment judges it by. */
@@ -33,8 +74,11 @@ export interface RuleView {
     hidden: boolean;
     forwardsTo: string[];
     redirectsTo: string[];
+    /** Phone numbers sent a text message for each matching mail (Exchange only). */
+    textsTo: string[];
     deletes: boolean;
     movesTo: string | null;
+    marksAsRead: boolean;
 }
 
 /** Reads a property case-insensitively (Exchange returns PascalCase, Graph camelCase). */
@@ -74,12 +118,14 @@ export function viewRule(rule: Record<string, unknown>): RuleView {
         ...asList(prop(actions, "forwardAsAttachmentTo")),
     ].map(addressOf);
     const redirectsTo = asList(prop(actions, "redirectTo")).map(addressOf);
+    const textsTo = asList(prop(actions, "sendTextMessageNotificationTo")).map(addressOf);
     const deletes =
         prop(actions, "delete") === true ||
         prop(actions, "permanentDelete") === true ||
         prop(actions, "deleteMessage") === true ||
         prop(actions, "softDeleteMessage") === true;
-    const move = prop(actions, "moveToFolder") ?? prop(actions, "copyToFolder");
+    // A copy leaves the message in the Inbox, so only a move can hide it.
+    const move = prop(actions, "moveToFolder");
     const enabledRaw = prop(rule, "enabled") ?? prop(rule, "isEnabled");
     return {
         identity: String(
@@ -93,36 +139,67 @@ export function viewRule(rule: Record<string, unknown>): RuleView {
         hidden: prop(rule, "isHidden") === true || prop(rule, "hidden") === true,
         forwardsTo: forwardsTo.filter((a) => a !== ""),
         redirectsTo: redirectsTo.filter((a) => a !== ""),
+        textsTo: textsTo.filter((a) => a !== ""),
         deletes,
         movesTo: move === undefined || move === null || move === "" ? null : String(move),
+        marksAsRead: prop(actions, "markAsRead") === true,
     };
 }
 
-/** Folder name without mailbox prefix, path or punctuation: "user:\RSS Feeds" -> "rssfeeds". */
+/**
+ * One folder name folded for comparison: no mailbox prefix, accents, spaces or punctuation,
+ * lower case ("MeganB:\\RSS Feeds" -> "rssfeeds", "Gelöschte Elemente" -> "geloschteelemente").
+ */
 export function folderKey(folder: string): string {
-    const last =
-        folder
-            .split(/[\\/]/)
-            .filter((p) => p !== "")
-            .pop() ?? folder;
-    return last
-        .replace(/^.*:/, "")
-        .replace(/[^a-z]/gi, "")
+    const last = folderPath(folder).pop() ?? folder;
+    return foldName(last);
+}
+
+/** The segments of a folder path as Exchange or Graph writes it, mailbox prefix dropped. */
+function folderPath(folder: string): string[] {
+    return folder
+        .replace(/^[^\\/]*:(?=[\\/]|$)/, "")
+        .split(/[\\/]/)
+        .filter((p) => p.trim() !== "");
+}
+
+function foldName(name: string): string {
+    return name
+        .normalize("NFD")
+        .replace(/[^\p{L}\p{N}]/gu, "")
         .toLowerCase();
 }
 
+/** A name with no letter or digit in it (".", "..", "-"): attackers name rules and folders so. */
+function isBlankName(name: string): boolean {
+    return foldName(name) === "";
+}
+
 /**
- * Why a rule is dangerous, or null when it is not: forwarding or redirecting mail, deleting it,
- * or moving it into a folder the user rarely opens.
+ * Why a rule is dangerous, or null when it is not: forwarding, redirecting or texting mail out,
+ * deleting it, or hiding it: moving it into a folder the user rarely opens (at any depth), into
+ * a folder named with no letters, or out of the Inbox already marked as read. A rule with such a
+ * blank name that moves or marks mail is judged the attacker's too.
  */
 export function ruleThreat(rule: RuleView): string | null {
     const reasons: string[] = [];
     if (rule.forwardsTo.length > 0) reasons.push(`forwards mail to ${rule.forwardsTo.join(", ")}`);
     if (rule.redirectsTo.length > 0)
         reasons.push(`redirects mail to ${rule.redirectsTo.join(", ")}`);
+    if (rule.textsTo.length > 0) reasons.push(`texts mail alerts to ${rule.textsTo.join(", ")}`);
     if (rule.deletes) reasons.push("deletes mail");
-    if (rule.movesTo !== null && RARELY_USED_FOLDERS.includes(folderKey(rule.movesTo))) {
-        reasons.push(`moves mail to the rarely used folder "${rule.movesTo}"`);
+    if (rule.movesTo !== null) {
+        const segments = folderPath(rule.movesTo);
+        if (segments.some((s) => RARELY_USED_FOLDERS.includes(foldName(s)))) {
+            reasons.push(`moves mail to the rarely used folder "${rule.movesTo}"`);
+        } else if (segments.some(isBlankName)) {
+            reasons.push(`moves mail to "${rule.movesTo}", a folder named to go unnoticed`);
+        } else if (rule.marksAsRead) {
+            reasons.push(`moves mail to "${rule.movesTo}" marked as read, so it goes unseen`);
+        }
+    }
+    if (reasons.length === 0 && isBlankName(rule.name) && (rule.movesTo || rule.marksAsRead)) {
+        reasons.push(`is named "${rule.name}", as attackers name rules, and hides mail`);
     }
     return reasons.length > 0 ? reasons.join("; ") : null;
 }

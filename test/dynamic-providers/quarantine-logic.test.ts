@@ -95,6 +95,51 @@ describe("inbox rules", () => {
     it("reads folder names the way Exchange and Graph write them", () => {
         expect(folderKey("MeganB:\\RSS Feeds")).toBe("rssfeeds");
         expect(folderKey("junkemail")).toBe("junkemail");
+        expect(folderKey("MeganB:\\Gelöschte Elemente")).toBe("geloschteelemente");
+    });
+
+    const moving = (folder: string, extra: Record<string, unknown> = {}) =>
+        ruleThreat(
+            viewRule({ Name: "Filing", Identity: "MeganB\\9", MoveToFolder: folder, ...extra }),
+        );
+
+    it.each([
+        ["a folder made inside RSS Feeds", "MeganB:\\RSS Feeds\\."],
+        ["Archive in a German mailbox", "MeganB:\\Archiv"],
+        ["Deleted Items in a French mailbox", "MeganB:\\Éléments supprimés"],
+        ["Conversation History in a Spanish mailbox", "MeganB:\\Historial de conversaciones"],
+    ])("flags a rule moving mail into %s", (_what, folder) => {
+        expect(moving(folder)).toMatch(/rarely used folder/);
+    });
+
+    it("flags a rule moving mail into a folder named with no letters", () => {
+        expect(moving("MeganB:\\..")).toMatch(/named to go unnoticed/);
+        expect(moving("MeganB:\\Inbox\\ - ")).toMatch(/named to go unnoticed/);
+    });
+
+    it("flags a rule that files mail already marked as read, but not plain filing", () => {
+        expect(moving("MeganB:\\Newsletters", { MarkAsRead: true })).toMatch(/marked as read/);
+        expect(moving("MeganB:\\Newsletters")).toBeNull();
+    });
+
+    it("flags a blank-named rule that hides mail, and one texting mail alerts out", () => {
+        const blank = viewRule({ Name: "..", Identity: "MeganB\\3", MarkAsRead: true });
+        expect(ruleThreat(blank)).toMatch(/is named "\.\."/);
+        const texting = viewRule({
+            Name: "Alerts",
+            Identity: "MeganB\\4",
+            SendTextMessageNotificationTo: ["+15555550123"],
+        });
+        expect(ruleThreat(texting)).toBe("texts mail alerts to +15555550123");
+    });
+
+    it("leaves a rule copying mail to another folder alone (the message stays in the Inbox)", () => {
+        const copy = viewRule({
+            Name: "Copy",
+            Identity: "MeganB\\5",
+            CopyToFolder: "MeganB:\\Archive",
+        });
+        expect(ruleThreat(copy)).toBeNull();
     });
 });
 
