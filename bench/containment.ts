@@ -69,6 +69,9 @@ const SCALED_WINDOW_SECONDS = 10;
  */
 const RETRY_TOLERANCE_MS = 5;
 
+/** Contoso Expense, the finance team's own app in contoso-bec, by appId. */
+const CONTOSO_EXPENSE_APP_ID = "3851b138-00e2-45bd-a69c-1f5115153382";
+
 const INC_2041 = {
     user: MEGAN,
     incident: "INC-2041",
@@ -76,7 +79,7 @@ const INC_2041 = {
     compromisedSince: "2026-11-28T09:14:00Z",
     approvedBy: "isaiah.langer@contoso.com",
     keep: {
-        apps: ["Contoso Expense"],
+        apps: [CONTOSO_EXPENSE_APP_ID],
         methods: ["34cb993b-30a1-4b0b-b056-5581d19057c3"],
         delegates: ["grady.archie@contoso.com"],
     },

@@ -73,8 +73,9 @@ export interface QuarantineStepsArgs {
 /** What containment leaves alone because the responder knows it is the user's own. */
 export interface QuarantineKeepArgs {
     /**
-     * Apps whose grants and assignments stay: service principal object id, appId or display
-     * name. Default none. Risk if wrong: a malicious app named here keeps its access.
+     * Apps whose grants and assignments stay: appId or service principal object id. Display
+     * names are refused: they are not unique, and a malicious app can copy a trusted one's.
+     * Default none. Risk if wrong: a malicious app named here keeps its access.
      */
     apps?: pulumi.Input<pulumi.Input<string>[]>;
     /**

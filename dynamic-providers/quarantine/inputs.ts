@@ -19,7 +19,7 @@ export interface QuarantineSteps {
 
 /** What containment must leave alone, because the responder knows it is the user's own. */
 export interface QuarantineKeep {
-    /** Apps: service principal object id, appId, or display name. */
+    /** Apps: appId or service principal object id (never a display name: names repeat). */
     apps: string[];
     /** Authentication methods: method id, or a method type such as `fido2`. */
     methods: string[];
@@ -84,8 +84,9 @@ export interface InputFailure {
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-// A user principal name: local part, one @, a domain with a dot. Guest UPNs carry #EXT#.
-const UPN = /^[A-Za-z0-9._%+'#-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
+// A user principal name: local part (Entra allows letters, digits and ' . - _ ! # ^ ~), one @,
+// a domain with a dot. Guest UPNs carry #EXT#.
+const UPN = /^[A-Za-z0-9._%+'#!^~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
 
 const INCIDENT_ID = /^[A-Za-z][A-Za-z0-9._-]{1,63}$/;
 
@@ -214,13 +215,22 @@ export function validateInputs(
         }
     });
 
-    // 6. Allow-lists: known names, lists of non-empty strings.
+    // 6. Allow-lists: known names, lists of non-empty strings. Apps by id only: display names
+    //    are not unique, and an attacker's app can take the name of one the user trusts.
     checkObjectOf(raw.keep, "keep", KEEP_NAMES as readonly string[], fail, (key, value) => {
         if (!Array.isArray(value) || value.some((v) => typeof v !== "string" || v.trim() === "")) {
             fail(
                 `keep.${key}`,
                 `keep.${key} is ${show(value)}. Fix: give a list of non-empty strings, for example ["${exampleFor(key)}"].`,
             );
+        } else if (key === "apps") {
+            for (const app of value as string[]) {
+                if (isObjectId(app.trim())) continue;
+                fail(
+                    "keep.apps",
+                    `keep.apps entry ${show(app)} is not an appId or service principal object id. Display names are not unique, and a malicious app can copy a trusted one's. Fix: use the app's Application ID (Entra admin center > Enterprise applications > the app).`,
+                );
+            }
         }
     });
 
@@ -294,7 +304,7 @@ function checkObjectOf(
 function exampleFor(key: string): string {
     switch (key) {
         case "apps":
-            return "Contoso Expenses";
+            return "3851b138-00e2-45bd-a69c-1f5115153382";
         case "methods":
             return "fido2";
         case "inboxRules":

@@ -211,8 +211,11 @@ export function isKeptRule(rule: RuleView, keep: QuarantineKeep): boolean {
 
 // ---- Mailbox delegates ----------------------------------------------------------------------
 
-/** Principals that are the mailbox's own plumbing, never a delegate to remove. */
-const SYSTEM_PRINCIPALS = /^(nt authority\\self|default|anonymous|s-1-5-)/i;
+/**
+ * Principals that are the mailbox's own plumbing, never a delegate to remove: the whole name,
+ * so a delegate called "defaultuser@..." is not mistaken for the Default entry.
+ */
+const SYSTEM_PRINCIPALS = /^(nt authority\\self|default|anonymous)$|^s-1-5-/i;
 
 export function isSystemPrincipal(user: string): boolean {
     return SYSTEM_PRINCIPALS.test(user.trim());
@@ -299,9 +302,10 @@ export interface AppView {
     displayName?: string;
 }
 
+/** Whether an app is allow-listed, by appId or service principal object id (never by name). */
 export function isKeptApp(app: AppView, keep: QuarantineKeep): boolean {
-    const names = [app.servicePrincipalId, app.appId, app.displayName]
+    const ids = [app.servicePrincipalId, app.appId]
         .filter((v): v is string => typeof v === "string" && v !== "")
         .map((v) => v.toLowerCase());
-    return keep.apps.some((k) => names.includes(k.trim().toLowerCase()));
+    return keep.apps.some((k) => ids.includes(k.trim().toLowerCase()));
 }

@@ -198,6 +198,24 @@ describe("the containment plan", () => {
         ]);
     });
 
+    it("removes a delegate whose name merely starts like a system entry", () => {
+        const plan = planContainment(
+            view({
+                mailboxPermissions: [
+                    { User: "defaultadmin@contoso.com", AccessRights: ["FullAccess"] },
+                    { User: "anonymous.tips@contoso.com", AccessRights: ["FullAccess"] },
+                ],
+            }),
+            inputs,
+            new Map(),
+            true,
+        );
+        expect(plan.filter((a) => a.step === "5").map((a) => a.target)).toEqual([
+            "mailboxPermissions:FullAccess:defaultadmin@contoso.com",
+            "mailboxPermissions:FullAccess:anonymous.tips@contoso.com",
+        ]);
+    });
+
     it("removes every method but the password and the allow-listed, marking the default", () => {
         const plan = planContainment(
             view({
@@ -225,7 +243,8 @@ describe("the containment plan", () => {
         ]);
     });
 
-    it("keeps an app named by display name and leaves tenant-wide grants alone", () => {
+    it("keeps an app named by appId, not one merely sharing its display name, and leaves tenant-wide grants alone", () => {
+        const EXPENSE = "3851b138-00e2-45bd-a69c-1f5115153382";
         const plan = planContainment(
             view({
                 grants: [
@@ -239,15 +258,34 @@ describe("the containment plan", () => {
                     { id: "g3", clientId: "sp1", consentType: "AllPrincipals", scope: "User.Read" },
                 ],
             }),
-            { ...inputs, keep: { ...inputs.keep, apps: ["Contoso Expense"] } },
+            { ...inputs, keep: { ...inputs.keep, apps: [EXPENSE] } },
             new Map([
-                ["sp1", { id: "sp1", displayName: "DocuView" }],
-                ["sp2", { id: "sp2", displayName: "Contoso Expense" }],
+                ["sp1", { id: "sp1", appId: "0f8a...", displayName: "Contoso Expense" }],
+                ["sp2", { id: "sp2", appId: EXPENSE, displayName: "Contoso Expense" }],
             ]),
             true,
         );
         expect(plan.filter((a) => a.step === "7").map((a) => a.target)).toEqual([
             "oauth2PermissionGrants:g1",
+        ]);
+    });
+
+    it("leaves an app in place, as a failure to retry, when it could not be checked against keep.apps", () => {
+        const plan = planContainment(
+            view({
+                grants: [
+                    { id: "g1", clientId: "sp9", consentType: "Principal", scope: "Mail.Read" },
+                ],
+            }),
+            { ...inputs, keep: { ...inputs.keep, apps: ["3851b138-00e2-45bd-a69c-1f5115153382"] } },
+            new Map(),
+            true,
+        );
+        expect(plan.filter((a) => a.step === "7")).toEqual([
+            expect.objectContaining({
+                kind: "revokeGrant",
+                undecided: expect.stringMatching(/could not read service principal sp9/),
+            }),
         ]);
     });
 
@@ -341,6 +379,24 @@ describe("inputs and secrets", () => {
         const inputs = withDefaults(VALID, "m");
         expect(inputs.state).toBe("contained");
         expect(Object.values(inputs.steps).every(Boolean)).toBe(true);
+    });
+
+    it("refuses an app allow-listed by display name, naming the field and the fix", () => {
+        const failures = validateInputs({ ...VALID, keep: { apps: ["Contoso Expense"] } }, NOW);
+        expect(failures).toEqual([
+            {
+                property: "keep.apps",
+                reason: expect.stringMatching(/"Contoso Expense" is not an appId.*Fix:/s),
+            },
+        ]);
+        const byId = { ...VALID, keep: { apps: ["3851b138-00e2-45bd-a69c-1f5115153382"] } };
+        expect(validateInputs(byId, NOW)).toEqual([]);
+    });
+
+    it("accepts every character Entra allows in a user name", () => {
+        for (const user of ["o'brien@contoso.com", "a!b^c~d_e.f-g#h@contoso.com"]) {
+            expect(validateInputs({ ...VALID, user }, NOW)).toEqual([]);
+        }
     });
 
     it("reads the break-glass list from JSON or comma-separated config", () => {

@@ -19,6 +19,8 @@ export const MEGAN = "megan.bowen@contoso.com";
 export const MEGAN_ID = "a229b752-17ec-4704-9971-4b4021745a1c";
 export const MEGAN_FIDO2 = "34cb993b-30a1-4b0b-b056-5581d19057c3";
 export const BREAK_GLASS = "breakglass01@contoso.onmicrosoft.com";
+/** The appId of Contoso Expense, the finance team's own app in contoso-bec. */
+export const CONTOSO_EXPENSE_APP_ID = "3851b138-00e2-45bd-a69c-1f5115153382";
 
 /** INC-2041 as the example incident file states it. */
 export const INC_2041: QuarantineArgs = {
@@ -28,7 +30,7 @@ export const INC_2041: QuarantineArgs = {
     compromisedSince: "2026-11-28T09:14:00Z",
     approvedBy: "isaiah.langer@contoso.com",
     keep: {
-        apps: ["Contoso Expense"],
+        apps: [CONTOSO_EXPENSE_APP_ID],
         methods: [MEGAN_FIDO2],
         delegates: ["grady.archie@contoso.com"],
     },

@@ -14,6 +14,7 @@ import {
     INCIDENT_DIR,
 } from "../../stacks/incident-files";
 import { captureResources } from "../support/provider-host";
+import { CONTOSO_EXPENSE_APP_ID } from "../dynamic-providers/quarantine-support";
 
 const NOW = new Date("2026-12-03T12:00:00Z");
 const BREAK_GLASS = ["breakglass01@contoso.onmicrosoft.com"];
@@ -64,7 +65,7 @@ describe("the example incident", () => {
             compromisedSince: "2026-11-28T09:14:00Z",
             approvedBy: "isaiah.langer@contoso.com",
             state: "contained",
-            keep: { apps: ["Contoso Expense"], delegates: ["grady.archie@contoso.com"] },
+            keep: { apps: [CONTOSO_EXPENSE_APP_ID], delegates: ["grady.archie@contoso.com"] },
         });
         expect(quarantines[0].additionalSecretOutputs).toEqual(["temporaryAccessPass"]);
     }, 60_000);
