@@ -65,7 +65,8 @@ export type Action =
           why: string;
           id: string;
           type: string;
-          collection: string;
+          /** The Graph collection to delete it from; null for a type BEC Guard cannot remove. */
+          collection: string | null;
           isDefault: boolean;
       }
     | {
@@ -139,8 +140,10 @@ export function planContainment(
         });
     }
 
-    // 4. Password: once, and again whenever the account was found enabled.
-    if (steps.resetPassword && (!passwordAlreadyReset || user.accountEnabled !== false)) {
+    // 4. Password: once, and again whenever the account was found enabled behind the
+    //    quarantine's back (with disableAccount off it stays enabled, so once is enough).
+    const enabledAgain = steps.disableAccount && user.accountEnabled !== false;
+    if (steps.resetPassword && (!passwordAlreadyReset || enabledAgain)) {
         actions.push({
             step: "4",
             kind: "resetPassword",
@@ -160,7 +163,7 @@ export function planContainment(
         for (const method of view.methods) {
             const type = methodType(method);
             const collection = methodCollection(type);
-            if (type === "password" || collection === null || isKeptMethod(method, keep)) continue;
+            if (type === "password" || isKeptMethod(method, keep)) continue;
             actions.push({
                 step: "6",
                 kind: "removeMethod",

@@ -644,9 +644,23 @@ async function removeMethods(
     plan: Action[],
     log: (l: string) => void,
 ) {
-    const methods = plan.filter(
+    const planned = plan.filter(
         (a): a is Extract<Action, { kind: "removeMethod" }> => a.kind === "removeMethod",
     );
+
+    // A type with no Graph API to remove it (a new one, or one BEC Guard does not know) is
+    // never skipped in silence: it is a failure, so the quarantine stays partial until a
+    // person removes it or allow-lists it.
+    for (const m of planned.filter((a) => a.collection === null)) {
+        record(step, m, "failed", {
+            before: original(step, "authenticationMethods", m.id),
+            error:
+                `BEC Guard cannot remove a ${m.type} method (no Graph API it knows for that type). ` +
+                "Remove it in the Entra admin center (the user's Authentication methods), or, if " +
+                "it is the user's own, add its id to keep.methods; then run `pulumi up` again.",
+        });
+    }
+    const methods = planned.filter((a) => a.collection !== null);
     const id = userSegment(String(user.id));
     const writeFor = (a: Extract<Action, { kind: "removeMethod" }>) => ({
         action: a as Action,
@@ -687,24 +701,24 @@ async function removeMethods(
 
     // A kept method that cannot be the default (a FIDO2 key) does not block the removal, but a
     // kept default-capable one that could not be made the default does. Say what to do.
-    for (const change of step.evidence.changes.slice(-last.length || undefined)) {
-        if (
-            last.length > 0 &&
-            change.result === "failed" &&
-            /default method/i.test(change.error ?? "")
-        ) {
-            change.error +=
-                " The user's default MFA method cannot be removed while another method that can be " +
-                "the default remains and could not be made the default. Either drop that method " +
-                "from keep.methods (the user re-registers it in person with the Temporary Access " +
-                "Pass on release), or set another default in the Entra admin center and run " +
-                "`pulumi up` again.";
-        }
-    }
-    const failed = [...first, ...second, ...last].filter((r) => !r.ok && r.status !== 404).length;
-    const kept = (step.evidence.found.authenticationMethods ?? []).length - methods.length;
+    const defaults = methods.filter((m) => m.isDefault);
+    defaults.forEach((m, i) => {
+        if (last[i].ok || !/default method/i.test(last[i].error ?? "")) return;
+        const change = step.evidence.changes.filter((c) => c.target === m.target).pop();
+        if (!change) return;
+        change.error +=
+            " The user's default MFA method cannot be removed while another method that can be " +
+            "the default remains and could not be made the default. Either drop that method " +
+            "from keep.methods (the user re-registers it in person with the Temporary Access " +
+            "Pass on release), or set another default in the Entra admin center and run " +
+            "`pulumi up` again.";
+    });
+    const replies = [...first, ...second, ...last];
+    const removed = replies.filter((r) => r.ok || r.status === 404).length;
+    const failed = replies.length - removed + (planned.length - methods.length);
+    const kept = (step.evidence.found.authenticationMethods ?? []).length - planned.length;
     log(
-        `6. Authentication methods: removed ${methods.length - failed} (${methods.map((m) => m.type).join(", ") || "none"}), ` +
+        `6. Authentication methods: removed ${removed} (${methods.map((m) => m.type).join(", ") || "none"}), ` +
             `kept ${Math.max(kept, 0)} (the password and the allow-listed)` +
             (failed ? `; ${failed} removal(s) FAILED (see evidence)` : "") +
             ".",

@@ -289,6 +289,15 @@ describe("the containment plan", () => {
         ]);
     });
 
+    it("resets the password once when the incident keeps the account enabled", () => {
+        const enabled = view({ user: { id: "u1", accountEnabled: true } });
+        const keepEnabled = { ...inputs, steps: { ...inputs.steps, disableAccount: false } };
+        const first = planContainment(enabled, keepEnabled, new Map(), false);
+        const again = planContainment(enabled, keepEnabled, new Map(), true);
+        expect(first.some((a) => a.kind === "resetPassword")).toBe(true);
+        expect(again.some((a) => a.kind === "resetPassword")).toBe(false);
+    });
+
     it("resets the password again only when the account was found enabled", () => {
         const disabled = planContainment(view(), inputs, new Map(), true);
         const enabled = planContainment(

@@ -36,6 +36,8 @@ class DummyTenant implements TenantApi {
         private readonly rules: Obj[],
         holdRules = false,
         private readonly preferred = "push",
+        /** Answers a request differently from the default double, when it returns a reply. */
+        private readonly override: (r: GraphRequest) => GraphReply | undefined = () => undefined,
     ) {
         this.rulesHeld = holdRules
             ? new Promise((resolve) => (this.releaseRules = resolve))
@@ -76,6 +78,8 @@ class DummyTenant implements TenantApi {
     }
 
     private answer(r: GraphRequest): GraphReply {
+        const special = this.override(r);
+        if (special) return special;
         const ok = (body: unknown = {}) => ({ status: 200, ok: true, body });
         if (r.method !== "GET") return ok();
         if (r.url.startsWith(`/users/${UPN}?`)) {
@@ -175,6 +179,54 @@ describe("phone numbers", () => {
         expect(at(ALTERNATE)).toBeGreaterThanOrEqual(0);
         expect(at(ALTERNATE)).toBeLessThan(at(MOBILE));
         expect(at(MOBILE)).toBeLessThan(at(OFFICE));
+    });
+});
+
+describe("methods containment cannot remove", () => {
+    const method = (type: string, id: string) => ({
+        "@odata.type": `#microsoft.graph.${type}AuthenticationMethod`,
+        id,
+    });
+
+    it("records a method of a type with no known Graph API as a failure that says what to do", async () => {
+        const tenant = new DummyTenant(
+            [method("microsoftAuthenticator", "m1"), method("qrCodePin", "q1")],
+            [],
+        );
+        const result = await contain(context(tenant));
+        expect(tenant.log.some((l) => l.startsWith("DELETE") && l.endsWith("/m1"))).toBe(true);
+        expect(result.failures).toEqual([
+            expect.objectContaining({
+                target: "authenticationMethods:q1",
+                error: expect.stringMatching(/cannot remove a qrCodePin method.*keep\.methods/s),
+            }),
+        ]);
+    });
+
+    it("says how to proceed when Graph refuses to remove the default method", async () => {
+        const refuse = (r: GraphRequest): GraphReply | undefined =>
+            r.method === "DELETE" && r.url.endsWith("/m1")
+                ? {
+                      status: 400,
+                      ok: false,
+                      body: {},
+                      error: "BadRequest: Cannot delete default method with other methods configured.",
+                  }
+                : undefined;
+        const tenant = new DummyTenant(
+            [method("microsoftAuthenticator", "m1"), method("fido2", "f1")],
+            [],
+            false,
+            "push",
+            refuse,
+        );
+        const result = await contain(context(tenant));
+        expect(result.failures).toEqual([
+            expect.objectContaining({
+                target: "authenticationMethods:m1",
+                error: expect.stringMatching(/Cannot delete default method.*set another default/s),
+            }),
+        ]);
     });
 });
 
