@@ -26,6 +26,7 @@ import {
 import { journalDir, removeJournal } from "./quarantine/journal";
 import { CAVEAT, contain, isRefusal, type PlaybookContext } from "./quarantine/playbook";
 import { checkDrift, release } from "./quarantine/release";
+import { userSegment } from "./quarantine/tenant";
 
 /** Per-step switches. Every step is on unless turned off here. */
 export interface QuarantineStepsArgs {
@@ -431,7 +432,14 @@ const quarantineProvider: pulumi.dynamic.ResourceProvider = {
                 `${inputs.name}: no evidence in state to release from. Run \`pulumi refresh\`, then \`pulumi up\` again.`,
             );
         }
-        const released = await release(ctx, previous);
+        const issued =
+            typeof olds.temporaryAccessPass === "string" && olds.temporaryAccessPassExpiresAt
+                ? {
+                      code: olds.temporaryAccessPass,
+                      expiresAt: String(olds.temporaryAccessPassExpiresAt),
+                  }
+                : undefined;
+        const released = await release(ctx, previous, issued);
         const outs = {
             ...olds,
             ...echoInputs(inputs),
@@ -459,6 +467,17 @@ const quarantineProvider: pulumi.dynamic.ResourceProvider = {
 
     async delete(_id, props) {
         const inputs = inputsOf(props);
+
+        // A user deleted from the directory can be neither contained nor released: the record
+        // may go (its evidence stays in the stack's history).
+        if (props.status !== "released" && (await userIsGone(inputs, props))) {
+            console.log(
+                `${inputs.name}: ${props.userPrincipalName ?? inputs.user} no longer exists in the ` +
+                    "directory; removing the quarantine changes nothing in the tenant.",
+            );
+            removeJournal(journalDir(), inputs.incident, String(props.userId ?? ""));
+            return;
+        }
         if (props.status !== "released") {
             throw new Error(
                 `${inputs.name}: ${props.userPrincipalName ?? inputs.user} is still contained (status ${props.status ?? "unknown"}). ` +
@@ -471,6 +490,15 @@ const quarantineProvider: pulumi.dynamic.ResourceProvider = {
         removeJournal(journalDir(), inputs.incident, String(props.userId ?? ""));
     },
 };
+
+/** Whether Graph says the quarantined user no longer exists (any other answer: it may). */
+async function userIsGone(inputs: QuarantineInputs, props: Record<string, any>) {
+    const who = String(props.userId ?? inputs.user);
+    const [reply] = await playbookContext(inputs).tenant.graph([
+        { method: "GET", url: `/users/${userSegment(who)}?$select=id` },
+    ]);
+    return reply.status === 404;
+}
 
 /** Runs containment and shapes the outputs; a partial run becomes the SDK's init error. */
 async function runContain(ctx: PlaybookContext, existingId?: string) {

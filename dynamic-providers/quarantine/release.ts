@@ -76,8 +76,21 @@ export interface ReleaseResult {
     failures: string[];
 }
 
-/** Releases a contained user (R1, R2). */
-export async function release(ctx: PlaybookContext, previous: Evidence): Promise<ReleaseResult> {
+/** A Temporary Access Pass already issued by an earlier, unfinished release. */
+export interface IssuedPass {
+    code: string;
+    expiresAt: string;
+}
+
+/**
+ * Releases a contained user (R1, R2). A pass issued by an earlier attempt that is still valid
+ * for a while is kept, not replaced: a new one would void the one already handed over.
+ */
+export async function release(
+    ctx: PlaybookContext,
+    previous: Evidence,
+    issued?: IssuedPass,
+): Promise<ReleaseResult> {
     const { inputs, tenant } = ctx;
     const log = (line: string) => ctx.log(`${inputs.name}: ${line}`);
     const evidence: Evidence = JSON.parse(JSON.stringify(previous));
@@ -103,14 +116,20 @@ export async function release(ctx: PlaybookContext, previous: Evidence): Promise
     // R2. Enable, revoke again, and issue the Temporary Access Pass: one round trip.
     const id = userSegment(String(user.id));
     const target = `user:${user.id}`;
+    const stillValid =
+        issued !== undefined && Date.parse(issued.expiresAt) - ctx.now().getTime() > 10 * 60_000;
     const [enable, revoke, tap] = await tenant.graph([
         { method: "PATCH", url: `/users/${id}`, body: { accountEnabled: true } },
         { method: "POST", url: `/users/${id}/revokeSignInSessions` },
-        {
-            method: "POST",
-            url: `/users/${id}/authentication/temporaryAccessPassMethods`,
-            body: { isUsableOnce: true, lifetimeInMinutes: TAP_LIFETIME_MINUTES },
-        },
+        ...(stillValid
+            ? []
+            : [
+                  {
+                      method: "POST" as const,
+                      url: `/users/${id}/authentication/temporaryAccessPassMethods`,
+                      body: { isUsableOnce: true, lifetimeInMinutes: TAP_LIFETIME_MINUTES },
+                  },
+              ]),
     ]);
     const failures: string[] = [];
     const note = (ok: boolean, words: string, before: unknown, after: unknown, error?: string) => {
@@ -137,36 +156,45 @@ export async function release(ctx: PlaybookContext, previous: Evidence): Promise
     );
 
     // The pass itself is never written to the evidence: only its id and lifetime.
-    const pass = tap.ok ? (tap.body as Obj) : null;
-    note(
-        tap.ok,
-        "issue Temporary Access Pass",
-        null,
-        pass
-            ? {
-                  id: pass.id,
-                  isUsableOnce: pass.isUsableOnce,
-                  lifetimeInMinutes: pass.lifetimeInMinutes,
-                  startDateTime: pass.startDateTime,
-              }
-            : null,
-        tap.ok
-            ? undefined
-            : `${tap.error}. Check that the Temporary Access Pass method is enabled for this user in the authentication methods policy.`,
-    );
-    const expires = pass ? expiry(pass, ctx.now()) : null;
+    let code: string | null;
+    let expires: string | null;
+    if (stillValid) {
+        code = issued.code;
+        expires = issued.expiresAt;
+        log(`R2. Kept the Temporary Access Pass issued earlier (valid until ${expires}).`);
+    } else {
+        const pass = tap.ok ? (tap.body as Obj) : null;
+        note(
+            tap.ok,
+            "issue Temporary Access Pass",
+            null,
+            pass
+                ? {
+                      id: pass.id,
+                      isUsableOnce: pass.isUsableOnce,
+                      lifetimeInMinutes: pass.lifetimeInMinutes,
+                      startDateTime: pass.startDateTime,
+                  }
+                : null,
+            tap.ok
+                ? undefined
+                : `${tap.error}. Check that the Temporary Access Pass method is enabled for this user in the authentication methods policy.`,
+        );
+        code =
+            pass && typeof pass.temporaryAccessPass === "string" ? pass.temporaryAccessPass : null;
+        expires = pass ? expiry(pass, ctx.now()) : null;
+    }
     log(
         failures.length === 0
-            ? `R2. Released: account enabled, sessions revoked again, one-time Temporary Access Pass issued ` +
-                  `(valid ${TAP_LIFETIME_MINUTES} minutes, until ${expires}); read it with ` +
-                  "`pulumi stack output --show-secrets` and hand it over in person."
+            ? `R2. Released: account enabled, sessions revoked again, one-time Temporary Access Pass ` +
+                  `valid until ${expires}; read it with \`pulumi stack output --show-secrets\` and ` +
+                  "hand it over in person."
             : `R2. Release incomplete: ${failures.join("; ")}`,
     );
     return {
         evidence,
         releasedAt: ctx.now().toISOString(),
-        temporaryAccessPass:
-            pass && typeof pass.temporaryAccessPass === "string" ? pass.temporaryAccessPass : null,
+        temporaryAccessPass: code,
         temporaryAccessPassExpiresAt: expires,
         failures,
     };

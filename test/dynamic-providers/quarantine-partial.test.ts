@@ -155,3 +155,40 @@ describe("a failure from an earlier run", () => {
         );
     }, 60_000);
 });
+
+describe("a release that did not finish", () => {
+    it("keeps the Temporary Access Pass it issued when the next up finishes the release", async () => {
+        resetTenant();
+        const inputs = h.inputs("rel", { incident: "INC-3004" });
+        const created = await h.host.create(h.urn("rel"), inputs);
+        const released = h.inputs("rel", { incident: "INC-3004", state: "released" });
+
+        // Enabling the account fails once; the pass is issued in the same round trip.
+        tenant.control.setFaults({
+            failNth: [{ method: "PATCH", pathPattern: `/users/${MEGAN_ID}$`, n: 1, status: 400 }],
+        });
+        const error = await h.host
+            .update(created.id, h.urn("rel"), created.outs, released)
+            .then(() => undefined)
+            .catch((e: ProviderError) => e);
+        tenant.control.setFaults({});
+        const partial = error?.initFailure;
+        expect(partial?.properties.status).toBe("partial");
+        const pass = partial!.properties.temporaryAccessPass;
+        expect(typeof pass).toBe("string");
+
+        const finished = await h.host.update(
+            created.id,
+            h.urn("rel"),
+            partial!.properties,
+            released,
+        );
+        expect(finished.outs.status).toBe("released");
+        expect(finished.outs.temporaryAccessPass).toBe(pass);
+        expect(megan().accountEnabled).toBe(true);
+        const passes = megan().authenticationMethods.filter((m) =>
+            String(m["@odata.type"]).includes("temporaryAccessPass"),
+        );
+        expect(passes).toHaveLength(1);
+    }, 60_000);
+});

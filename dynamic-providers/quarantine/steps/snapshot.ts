@@ -121,9 +121,12 @@ export function startReads(
         { method: "GET", url: `/users/${u}/authentication/signInPreferences`, version: "beta" },
     ]);
 
-    // Exchange: rules (hidden ones too) first, then mailbox, delegates and protocols.
+    // Exchange: rules (hidden ones too) first, then mailbox, delegates and protocols. A user
+    // named by UPN anchors on its mailbox; one named by object id cannot ("UPN:<guid>" routes
+    // nowhere), so those reads take the client's default, the tenant's system mailbox.
+    const anchor = user.includes("@") ? `UPN:${user}` : undefined;
     const exchange = (cmdlet: string, parameters: Obj): Promise<ExchangeRead> =>
-        tenant.exchange(cmdlet, parameters, `UPN:${user}`).then(
+        tenant.exchange(cmdlet, parameters, anchor).then(
             (reply) => ({ ok: true as const, value: reply.value }),
             (error: unknown) => ({ ok: false as const, error }),
         );
