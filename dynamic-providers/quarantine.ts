@@ -146,7 +146,10 @@ export class Quarantine extends pulumi.dynamic.Resource {
     declare public readonly userPrincipalName: pulumi.Output<string>;
     /** `contained`, `partial` (a step failed; the next `up` finishes it) or `released`. */
     declare public readonly status: pulumi.Output<"contained" | "partial" | "released">;
-    /** Everything found (as first seen) and every change made, with times. */
+    /**
+     * Everything found (as first seen) and every change made, with times. A secret output: it
+     * holds personal data, so `pulumi stack output --show-secrets` shows it and logs do not.
+     */
     declare public readonly evidence: pulumi.Output<Evidence>;
     /** What was done, one line per kind of change, plus warnings and failures. */
     declare public readonly summary: pulumi.Output<string[]>;
@@ -181,9 +184,12 @@ export class Quarantine extends pulumi.dynamic.Resource {
             },
             {
                 ...opts,
+                // The pass is a credential; the evidence holds personal data (phone numbers,
+                // mail rules, who the user works with) that must not be printed in CI logs.
                 additionalSecretOutputs: [
                     ...(opts.additionalSecretOutputs ?? []),
                     "temporaryAccessPass",
+                    "evidence",
                 ],
             },
             "bec-guard",

@@ -281,7 +281,7 @@ describe("containing the contoso-bec finance user", () => {
     it("states the time-to-effect caveat and no Temporary Access Pass", () => {
         expect(outs.caveat).toMatch(/up to 1 hour.*15 minutes/s);
         expect(outs.temporaryAccessPass).toBeNull();
-        expect(h.captured.additionalSecretOutputs).toEqual(["temporaryAccessPass"]);
+        expect(h.captured.additionalSecretOutputs).toEqual(["temporaryAccessPass", "evidence"]);
     });
 
     it("prints one progress line per step, prefixed with the resource name", () => {

@@ -67,7 +67,7 @@ describe("the example incident", () => {
             state: "contained",
             keep: { apps: [CONTOSO_EXPENSE_APP_ID], delegates: ["grady.archie@contoso.com"] },
         });
-        expect(quarantines[0].additionalSecretOutputs).toEqual(["temporaryAccessPass"]);
+        expect(quarantines[0].additionalSecretOutputs).toEqual(["temporaryAccessPass", "evidence"]);
     }, 60_000);
 });
 
