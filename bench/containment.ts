@@ -256,6 +256,29 @@ async function main(): Promise<void> {
             ],
         );
 
+        // The aims: cut-off within 2 round trips of resolving the user, full containment
+        // within 6. Cut-off is a hard requirement; with 20 of each, Exchange's 4 requests at
+        // a time per mailbox makes the mailbox clean-up queue (README, limitations), so that
+        // figure is reported against the aim rather than failed on.
+        const problems: string[] = [];
+        console.log("\nAims (round trips)\n");
+        table(
+            ["", "aim", "contoso-bec", "20 of each"],
+            [
+                ["resolve to cut-off", "<= 2", fast.resolveToCutOff, big.resolveToCutOff],
+                ["critical path, full containment", "<= 6", fast.criticalPath, big.criticalPath],
+            ],
+        );
+        for (const [run, m] of [
+            ["contoso-bec", fast],
+            ["20 of each", big],
+        ] as const) {
+            if (typeof m.resolveToCutOff !== "number" || m.resolveToCutOff > 2)
+                problems.push(`${run}: cut-off ${m.resolveToCutOff} round trips after resolving.`);
+        }
+        if (fast.criticalPath > 6)
+            problems.push(`contoso-bec: full containment took ${fast.criticalPath} round trips.`);
+
         // 4. Fifty users of one incident at once: first as the tenant answers, then with 5% of
         //    requests throttled (Retry-After 1 s).
         const users = Array.from(
@@ -301,6 +324,10 @@ async function main(): Promise<void> {
                     "round trips, critical path",
                     `${many.criticalPath} (${clean.criticalPath} without 429s)`,
                 ],
+                [
+                    "time until every user is cut off (ms)",
+                    `${many.lastCutOffMs} (${clean.lastCutOffMs} without 429s)`,
+                ],
                 ["time to contain all (ms)", `${many.totalMs} (${clean.totalMs} without 429s)`],
                 [
                     "floor from concurrency (ms)",
@@ -308,7 +335,7 @@ async function main(): Promise<void> {
                 ],
             ],
         );
-        const problems = retryProblems("5% of requests answered 429", retries);
+        problems.push(...retryProblems("5% of requests answered 429", retries));
         if (contained < USERS_IN_INCIDENT)
             problems.push(`5% 429s: only ${contained} of ${USERS_IN_INCIDENT} users contained.`);
 
@@ -352,6 +379,7 @@ async function main(): Promise<void> {
                     "writes / limit x window (ms)",
                     `${rateBoundMs} (the sustained-rate figure; not a strict bound)`,
                 ],
+                ["time until every user is cut off (ms)", scaled.lastCutOffMs],
                 [
                     "time to contain all (ms)",
                     `${scaled.totalMs} (${(scaled.totalMs / Math.max(1, strictBoundMs)).toFixed(2)} x the lower bound)`,
@@ -392,6 +420,8 @@ interface Measured<T> {
     log: RequestLogEntry[];
     totalMs: number;
     cutOffMs: number | string;
+    /** When the last user's sessions were revoked (many users at once). */
+    lastCutOffMs: number | string;
     requests: number;
     criticalPath: number;
     resolveToCutOff: number | string;
@@ -420,11 +450,13 @@ async function measure<T>(tenant: Tenant, work: () => Promise<T>): Promise<Measu
                 e.retryAfterSeconds ?? "",
             );
 
-    // Cut-off: the answer to the request that carried revokeSignInSessions.
-    const revoke = log.find((e) => e.path.endsWith("/revokeSignInSessions"));
-    const carrier = revoke?.batch
-        ? http.find((e) => e.requestId === revoke.batch!.batchRequestId)
-        : revoke;
+    // Cut-off: the answer to the request that carried revokeSignInSessions (the first one; with
+    // many users, the last one says when everyone was cut off).
+    const carrierOf = (e: RequestLogEntry) =>
+        e.batch ? http.find((h) => h.requestId === e.batch!.batchRequestId) : e;
+    const revokes = log.filter((e) => e.path.endsWith("/revokeSignInSessions") && e.status < 300);
+    const carrier = revokes.length > 0 ? carrierOf(revokes[0]) : undefined;
+    const lastCarrierEnd = Math.max(...revokes.map((e) => carrierOf(e)?.endedAt ?? 0));
     const resolve = log.find(
         (e) => e.method === "GET" && /\/users\/[^/]+$/.test(e.path) && e.query?.includes("select"),
     );
@@ -436,6 +468,7 @@ async function measure<T>(tenant: Tenant, work: () => Promise<T>): Promise<Measu
         log,
         totalMs,
         cutOffMs: carrier ? Math.round(carrier.endedAt - started) : "n/a",
+        lastCutOffMs: revokes.length > 0 ? Math.round(lastCarrierEnd - started) : "n/a",
         requests: http.length,
         criticalPath: Math.max(0, ...chain.values()),
         resolveToCutOff:
