@@ -4,6 +4,7 @@
  */
 import { runDemo } from "./demo";
 import { runLocalTenant } from "./local-tenant";
+import { runPreviewIncidents } from "./preview-incidents";
 
 interface Command {
     summary: string;
@@ -15,6 +16,10 @@ export const COMMANDS: Record<string, Command> = {
     "local-tenant": {
         summary: "run the local tenant (Graph, Exchange admin API, token endpoint) on 127.0.0.1",
         run: runLocalTenant,
+    },
+    "preview-incidents": {
+        summary: "read the tenant and list what the incident files would change, changing nothing",
+        run: runPreviewIncidents,
     },
     demo: {
         summary:
