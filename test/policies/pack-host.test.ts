@@ -286,14 +286,28 @@ describe("violations over the wire, on the example stack's own resources", () =>
 });
 
 /**
- * The policy config a team would write for a stack: its break-glass accounts by UPN and by
- * object id (the program resolves UPNs; here the mock's stable fake ids), and its approvers.
+ * The UPNs of the break-glass accounts the stack files name by object id only: the team
+ * writing the policy config knows both names of its emergency-access accounts.
+ */
+const BREAK_GLASS_UPNS: Record<string, string> = {
+    "734a9b85-fe0b-4599-89a9-4993762843dc": "breakglass01@contoso.onmicrosoft.com",
+    "8d3f7c2a-1b4e-4f6a-9c0d-2e5b7a9f1c3d": "breakglass02@contoso.onmicrosoft.com",
+};
+
+/**
+ * The policy config a team would write for a stack: its break-glass accounts, each as
+ * "<object id>|<upn>" (the program resolves UPNs; here the mock's stable fake ids), and its
+ * approvers.
  */
 function packConfigFor(stack: string): Record<string, unknown> {
     const file = path.join(repoRoot, "stacks", `Pulumi.${stack}.yaml`);
     const config = parse(fs.readFileSync(file, "utf8")).config ?? {};
     const entries: string[] = config["bec-guard:breakGlassAccounts"] ?? [];
-    const breakGlass = [...entries, ...entries.filter((e) => e.includes("@")).map(fakeObjectId)];
+    const breakGlass = entries.map((entry) =>
+        entry.includes("@")
+            ? `${fakeObjectId(entry)}|${entry}`
+            : `${entry}|${BREAK_GLASS_UPNS[entry.toLowerCase()]}`,
+    );
     return {
         "ca-policy-excludes-break-glass": { breakGlassAccounts: breakGlass },
         "quarantine-not-break-glass": { breakGlassAccounts: breakGlass },
@@ -311,6 +325,9 @@ function packConfigFor(stack: string): Record<string, unknown> {
 function engineConfig(file: Record<string, unknown>): Record<string, PolicyConfig> {
     const ajv = new Ajv({
         allErrors: true,
+        // JSON Schema's `type: [a, b]`, which the CLI's validator accepts (break-glass entries
+        // are a string or an {id, upn} object).
+        allowUnionTypes: true,
         formats: { regex: (s: string) => isRegExp(s) },
     });
     const result: Record<string, PolicyConfig> = {};
