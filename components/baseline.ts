@@ -139,13 +139,17 @@ export class HardeningBaseline extends pulumi.ComponentResource {
             );
         }
 
-        // 4. Mail authentication, one component per domain.
+        // 4. Mail authentication, one component per domain. Each may write the DMARC report
+        //    authorisation for its report addresses into the other domains' Azure DNS zones.
         this.mail = {};
+        const zones = (args.mailDomains ?? []).flatMap((d) =>
+            d.dnsZone ? [{ ...d.dnsZone, zoneName: d.dnsZone.zoneName ?? d.domain }] : [],
+        );
         for (const domain of args.mailDomains ?? []) {
             const key = domain.domain.toLowerCase();
             this.mail[key] = new MailAuthentication(
                 `${name}-mail-${key.replace(/\./g, "-")}`,
-                domain,
+                { ...domain, reportZones: zones },
                 parent,
             );
         }

@@ -5,7 +5,14 @@
  *
  * For a zone hosted in Azure DNS the records are `@pulumi/azure-native/dns` RecordSets. For any
  * other DNS host nothing is created there: the `records` output lists every record (name,
- * type, value) to publish by hand or with that host's own provider.
+ * type, value) to publish by hand or with that host's own provider, and `txtRecordsToPublish`
+ * lists its text records as plain values, known in the first preview (the policy pack reads
+ * them there; `records` waits for the DKIM targets).
+ *
+ * DMARC reports sent to an address in another domain are dropped by receivers unless that
+ * domain authorises them (RFC 7489 §7.1): a `<domain>._report._dmarc.<report host>` TXT
+ * record `v=DMARC1`. The component writes it when the report host's zone is one of the Azure
+ * DNS zones it is given, and lists it to publish elsewhere otherwise.
  *
  * DKIM keys live in Exchange Online: a `DkimSigning` resource creates them (signing off) and
  * outputs the two selector CNAME targets; the CNAME records point at them; only then does a
@@ -86,6 +93,33 @@ export function dmarcRecord(args: DmarcArgs = {}): string {
         tags.push(`ruf=${args.failureReportUris.join(",")}`, "fo=1");
     }
     return tags.join("; ");
+}
+
+/** The TXT value that authorises a domain to receive another domain's DMARC reports. */
+export const DMARC_REPORT_AUTHORIZATION = "v=DMARC1";
+
+/**
+ * The report hosts of a DMARC record's `rua` and `ruf` addresses that must authorise the
+ * domain to receive its reports (RFC 7489 §7.1): every host outside the domain's own tree,
+ * lower case, each once. A host that is the domain, below it, or above it shares its
+ * organisational domain and needs no authorisation. Sibling hosts (`eu.contoso.com` reporting
+ * to `reports.contoso.com`) are listed too, since telling them apart from another organisation
+ * needs the public suffix list; an authorisation record that is not needed is harmless.
+ */
+export function externalReportHosts(domain: string, args: DmarcArgs = {}): string[] {
+    const own = domain.toLowerCase();
+    const hosts = [...(args.aggregateReportUris ?? []), ...(args.failureReportUris ?? [])]
+        .map((uri) => /^mailto:[^@\s]+@([^!\s]+)/i.exec(uri.trim())?.[1]?.toLowerCase())
+        .filter((host): host is string => host !== undefined)
+        .map((host) => host.replace(/\.$/, ""));
+    const related = (host: string) =>
+        host === own || host.endsWith(`.${own}`) || own.endsWith(`.${host}`);
+    return [...new Set(hosts.filter((host) => !related(host)))];
+}
+
+/** The name of the record in `reportHost`'s DNS that authorises reports for `domain`. */
+export function reportAuthorizationName(domain: string, reportHost: string): string {
+    return `${domain.toLowerCase()}._report._dmarc.${reportHost.toLowerCase()}`;
 }
 
 /** The SPF include for Exchange Online. */
@@ -237,7 +271,10 @@ export interface MailDnsRecord {
     value: string;
     /** Time to live in seconds. */
     ttl: number;
-    /** What the record is for: SPF, DMARC, DKIM selector1, DKIM selector2, MTA-STS, TLS-RPT. */
+    /**
+     * What the record is for: SPF, DMARC, DKIM selector1, DKIM selector2, MTA-STS, TLS-RPT, or
+     * `DMARC report authorization` (a record in the report domain's DNS, not this domain's).
+     */
     purpose: string;
 }
 
@@ -321,6 +358,15 @@ export interface MailAuthenticationArgs {
 
     /** TLS-RPT (`_smtp._tls`). Default: unmanaged. Risk if unmanaged: TLS failures are silent. */
     tlsRpt?: TlsRptArgs | false;
+
+    /**
+     * Other Azure DNS zones of this stack (each with its `zoneName`) where the component may
+     * write the DMARC report authorisation record for a report address in that zone. Default:
+     * none besides the domain's own zone. `HardeningBaseline` passes the zones of its other
+     * mail domains. Risk if missing: the authorisation record is listed in
+     * `txtRecordsToPublish` instead, and until someone publishes it receivers drop the reports.
+     */
+    reportZones?: AzureDnsZone[];
 }
 
 /**
@@ -329,10 +375,23 @@ export interface MailAuthenticationArgs {
  *
  * Note: the MTA-STS policy file must be served over HTTPS at `mta-sts.<domain>` by a web host
  * of your choice; this component outputs its contents but does not host it.
+ *
+ * Note: in Azure DNS the apex TXT record set (SPF and the `keepApexTxt` values, such as domain
+ * verification) is kept in DNS when the component is deleted or SPF is switched off
+ * (`retainOnDelete`): deleting it would also remove values other systems rely on. Remove the
+ * SPF value by hand if that is what you want.
  */
 export class MailAuthentication extends pulumi.ComponentResource {
+    /** The mail domain, lower case. */
+    public readonly domain: string;
     /** Every record to publish (also those created in Azure DNS), DKIM targets once known. */
     public readonly records: pulumi.Output<MailDnsRecord[]>;
+    /**
+     * The TXT records this component does not write to Azure DNS (all of them for a zone
+     * hosted elsewhere, plus report authorisations for report domains outside the stack's
+     * zones), as plain values known in the first preview.
+     */
+    public readonly txtRecordsToPublish: MailDnsRecord[];
     /** The MTA-STS policy file contents, when MTA-STS is managed. */
     public readonly mtaStsPolicy?: string;
     /** The Azure DNS record sets created, keyed by purpose (empty for an external zone). */
@@ -353,9 +412,10 @@ export class MailAuthentication extends pulumi.ComponentResource {
         const ttl = args.ttl ?? 3600;
         const zone = args.dnsZone;
         const zoneName = zone?.zoneName ?? domain;
+        this.domain = domain;
         this.recordSets = {};
 
-        // 1. The text records, built by the pure builders above.
+        // 1. The text records of the domain, built by the pure builders above.
         const planned: MailDnsRecord[] = [];
         if (args.spf !== false) {
             planned.push({
@@ -391,13 +451,16 @@ export class MailAuthentication extends pulumi.ComponentResource {
                 purpose: "TLS-RPT",
             });
         }
+        const toPublish: MailDnsRecord[] = zone ? [] : [...planned];
 
         // 2. In Azure DNS, one record set per text record. The apex TXT set also carries the
-        //    other apex values the operator asked to keep, since Azure DNS writes it whole.
+        //    other apex values the operator asked to keep, since Azure DNS writes it whole,
+        //    and it stays in DNS on delete: those values are not only ours to remove.
         if (zone) {
             for (const record of planned) {
                 const values = [record.value];
-                if (record.purpose === "SPF" && args.spf) {
+                const apex = record.purpose === "SPF";
+                if (apex && args.spf) {
                     values.push(...(args.spf.keepApexTxt ?? []));
                 }
                 this.recordSets[record.purpose] = new dns.RecordSet(
@@ -410,18 +473,56 @@ export class MailAuthentication extends pulumi.ComponentResource {
                         ttl,
                         txtRecords: values.map((value) => ({ value: txtStrings(value) })),
                     },
-                    { parent: this },
+                    { parent: this, retainOnDelete: apex },
                 );
             }
         }
 
-        // 3. DKIM: keys first (signing off), then the selector CNAMEs at Exchange's targets.
+        // 3. DMARC report authorisations in the report domains' DNS: written where the stack
+        //    holds that zone, listed to publish otherwise.
+        const zones = [...(zone ? [{ ...zone, zoneName }] : []), ...(args.reportZones ?? [])];
+        for (const host of args.dmarc === false ? [] : externalReportHosts(domain, args.dmarc)) {
+            const record: MailDnsRecord = {
+                name: reportAuthorizationName(domain, host),
+                type: "TXT",
+                value: DMARC_REPORT_AUTHORIZATION,
+                ttl,
+                purpose: "DMARC report authorization",
+            };
+            planned.push(record);
+            const hostZone = zoneOf(host, zones);
+            if (!hostZone) {
+                toPublish.push(record);
+                continue;
+            }
+            const hostZoneName = hostZone.zoneName ?? host;
+            this.recordSets[`DMARC report authorization ${host}`] = new dns.RecordSet(
+                `${name}-dmarc-report-${kebab(host)}`,
+                {
+                    resourceGroupName: hostZone.resourceGroupName,
+                    zoneName: hostZoneName,
+                    relativeRecordSetName: relativeRecordName(record.name, hostZoneName),
+                    recordType: "TXT",
+                    ttl,
+                    txtRecords: [{ value: [DMARC_REPORT_AUTHORIZATION] }],
+                },
+                { parent: this },
+            );
+        }
+        this.txtRecordsToPublish = toPublish;
+
+        // 4. DKIM: keys first (signing off), then the selector CNAMEs at Exchange's targets.
         const dkim = this.declareDkim(name, domain, zone, zoneName, ttl, args.dkim);
         this.dkimKeys = dkim.keys;
         this.dkimSigning = dkim.signing;
 
         this.records = dkim.records.apply((cnames) => [...planned, ...cnames]);
-        this.registerOutputs({ records: this.records, mtaStsPolicy: this.mtaStsPolicy });
+        this.registerOutputs({
+            domain,
+            records: this.records,
+            txtRecordsToPublish: this.txtRecordsToPublish,
+            mtaStsPolicy: this.mtaStsPolicy,
+        });
     }
 
     /**
@@ -498,6 +599,16 @@ export class MailAuthentication extends pulumi.ComponentResource {
         );
         return { keys, signing, records };
     }
+}
+
+/** The zone (of those given) that holds `host`: the one with the longest matching name. */
+function zoneOf(host: string, zones: AzureDnsZone[]): AzureDnsZone | undefined {
+    const holds = (zone: AzureDnsZone) => {
+        const zoneName = (zone.zoneName ?? "").toLowerCase().replace(/\.$/, "");
+        return zoneName !== "" && (host === zoneName || host.endsWith(`.${zoneName}`));
+    };
+    const length = (zone: AzureDnsZone) => (zone.zoneName ?? "").length;
+    return zones.filter(holds).sort((a, b) => length(b) - length(a))[0];
 }
 
 /** `DKIM selector1` -> `dkim-selector1`, `MTA-STS` -> `mta-sts`, for child resource names. */

@@ -1,6 +1,9 @@
 /**
  * Stack completeness (advisory): every prevention control of the BEC playbook
  * (DESIGN.md §1, "Prevention") is present in the stack, and the message lists what is missing.
+ * SMS and voice sign-in off is listed too. The mandatory sms-voice-disabled and
+ * user-consent-restricted judge their resource only when the stack declares it, so a stack
+ * that leaves the resource out is told here (consent limits is one of the §1 controls).
  *
  * Why advisory: a stack may leave a control out on purpose (no Entra ID P1 for token
  * protection, DNS managed by another team). The pack says so on every preview instead of
@@ -15,6 +18,7 @@ import { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { configOf } from "./lib/config";
 import { dmarcTags, findTxtRecords, isDmarc } from "./lib/mail-records";
 import {
+    AUTHENTICATION_METHODS_POLICY,
     CONDITIONAL_ACCESS_POLICY,
     CONSENT_POLICY,
     declaresBaseline,
@@ -38,7 +42,7 @@ interface Control {
     judge: (resources: PolicyResource[], unknowns: PreviewUnknowns) => Verdict;
 }
 
-/** The prevention controls, in the order of DESIGN.md §1. */
+/** The prevention controls, in the order of DESIGN.md §1 (SMS and voice after consent). */
 export const PREVENTION_CONTROLS: Control[] = [
     {
         key: "phishingResistantMfa",
@@ -78,6 +82,20 @@ export const PREVENTION_CONTROLS: Control[] = [
         judge: (resources, unknowns) =>
             anyPolicy(resources, unknowns, CONSENT_POLICY, (props) =>
                 ["disabled", "verifiedPublishersLowRisk"].includes(props.userConsent),
+            ),
+    },
+    {
+        key: "smsVoiceOff",
+        title: "SMS and voice sign-in off",
+        fix:
+            "add an authenticationMethods section (the baseline turns SMS and voice off; do " +
+            "not set sms or voice to false)",
+        judge: (resources, unknowns) =>
+            anyPolicy(
+                resources,
+                unknowns,
+                AUTHENTICATION_METHODS_POLICY,
+                (props) => props.sms?.state === "disabled" && props.voice?.state === "disabled",
             ),
     },
     {

@@ -10,6 +10,7 @@ import { ResourceValidationPolicy } from "@pulumi/policy";
 
 import { configOf } from "./lib/config";
 import { accountSet, normalizeAccount } from "./lib/identity";
+import { QuarantinedUser, quarantinedUser } from "./lib/quarantined-user";
 import { QUARANTINE } from "./lib/resource-types";
 import { isUnknown, PreviewUnknowns } from "./lib/unknowns";
 
@@ -80,7 +81,7 @@ export const quarantineDocumented: ResourceValidationPolicy = {
         const what = `Quarantine "${args.name}"`;
         const unknowns = new PreviewUnknowns();
         const field = (name: string): unknown => unknowns.read((): unknown => args.props[name]);
-        const user = field("user");
+        const user = quarantinedUser(args.props, unknowns);
         const incident = field("incident");
         const reason = field("reason");
         const compromisedSince = field("compromisedSince");
@@ -125,7 +126,8 @@ export const quarantineDocumented: ResourceValidationPolicy = {
         }
 
         // 4. The approver: someone on the list, and never the contained user (an attacker
-        //    holding the mailbox must not approve their own "release" or cover-up).
+        //    holding the mailbox must not approve their own "release" or cover-up), whichever
+        //    name the incident file uses for them.
         if (!isUnknown(approvedBy)) {
             const approvers = accountSet(config.approvers);
             if (approvers.size === 0) {
@@ -145,22 +147,50 @@ export const quarantineDocumented: ResourceValidationPolicy = {
                         "add the approver to the approvers of policy quarantine-documented.",
                 );
             }
-            if (
-                typeof approvedBy === "string" &&
-                typeof user === "string" &&
-                normalizeAccount(approvedBy) === normalizeAccount(user)
-            ) {
-                reportViolation(
-                    `${what} is approved by the contained user ${user}. Fix: a different ` +
-                        "person from the approvers list must approve.",
-                );
-            }
+            checkNotSelfApproved(what, approvedBy, user, approvers, unknowns, reportViolation);
         }
 
         // 5. Fields unknown in this preview are checked again at `pulumi up`.
         unknowns.rethrow();
     },
 };
+
+/**
+ * The approver is not the contained user, by any name the pack knows: the incident file's
+ * name, or the UPN the quarantine resolved (its output, when known here). A user named by
+ * object id whose UPN is not known yet cannot be compared with an approver's UPN: that is left
+ * as an advisory note, since the approvers list is the only way the user could approve.
+ */
+function checkNotSelfApproved(
+    what: string,
+    approvedBy: unknown,
+    user: QuarantinedUser,
+    approvers: Set<string>,
+    unknowns: PreviewUnknowns,
+    reportViolation: (message: string) => void,
+): void {
+    if (typeof approvedBy !== "string") {
+        return;
+    }
+    const approver = normalizeAccount(approvedBy);
+    if (user.names.has(approver)) {
+        const named = user.user === approver ? "" : ` (${user.written})`;
+        reportViolation(
+            `${what} is approved by the contained user ${approvedBy}${named}. Fix: a different ` +
+                "person from the approvers list must approve.",
+        );
+        return;
+    }
+    if (user.upn === undefined && user.id !== undefined && approvers.has(approver)) {
+        unknowns.awaitOutput(
+            "userPrincipalName",
+            `${what} names its user by object id ${user.written}, so the pack cannot tell ` +
+                `whether the approver ${approvedBy} is that user before the quarantine resolves ` +
+                "their UPN. Fix: name the user by UPN in the incident file (the runbook's " +
+                "convention).",
+        );
+    }
+}
 
 /** Why a compromise start is refused, or undefined if it is acceptable. */
 function compromiseStartProblem(value: unknown, clockSkewMinutes: number): string | undefined {

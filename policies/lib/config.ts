@@ -27,14 +27,43 @@ export function configOf<T extends object>(
 /**
  * The break-glass parameter of the policies that need it. CrossGuard config is per policy, so
  * the same list is repeated under each of those policies in the config file.
+ *
+ * Each entry is one account: an object id, a UPN, or both paired (`"<id>|<upn>"` or
+ * `{ "id": ..., "upn": ... }`). Plain strings are the original form and stay valid; pairing is
+ * what lets the pack match an account named by its id in one place and by its UPN in another.
  */
 export const breakGlassAccountsSchema: PolicyConfigJSONSchema = {
+    type: "array",
+    items: {
+        // A string (id, UPN or "id|upn") or an object pairing the two; each keyword below
+        // applies only to its own type.
+        type: ["string", "object"],
+        minLength: 1,
+        properties: {
+            id: { type: "string", minLength: 1 },
+            upn: { type: "string", minLength: 1 },
+        },
+        additionalProperties: false,
+        minProperties: 1,
+    },
+    default: [],
+    description:
+        "Emergency-access accounts, one entry each: the object id paired with the UPN " +
+        '("<object id>|<upn>" or {"id": "<object id>", "upn": "<upn>"}), or either name alone. ' +
+        "Pair them: Conditional Access exclusions hold object ids, token protection and " +
+        "incident files may use either, and the pack never counts one account's name for " +
+        "another. Keep it equal to the stack's bec-guard:breakGlassAccounts.",
+};
+
+/**
+ * The break-glass groups parameter: groups holding only emergency-access accounts, which a
+ * Conditional Access policy may exclude in place of the accounts themselves.
+ */
+export const breakGlassGroupsSchema: PolicyConfigJSONSchema = {
     type: "array",
     items: { type: "string", minLength: 1 },
     default: [],
     description:
-        "Emergency-access accounts, as Entra ID object ids and/or user principal names. " +
-        "List each account by its object id (Conditional Access exclusions hold object ids) " +
-        "and, if quarantines may name it by UPN, by its UPN too. Keep it equal to the " +
-        "stack's bec-guard:breakGlassAccounts.",
+        "Object ids of groups holding only the break-glass accounts. A policy that excludes " +
+        "one of these groups counts as excluding the break-glass accounts.",
 };

@@ -3,9 +3,12 @@
  *
  * Two sources, so that a domain is checked wherever its DNS is hosted:
  * - `azure-native:dns:RecordSet` resources (zones in Azure DNS): what is really written;
- * - the `records` output of a `MailAuthentication` component, for a domain hosted elsewhere
- *   (the operator publishes those by hand). A component whose records are written as Azure
- *   DNS record sets (its children) is read through those, so nothing is reported twice.
+ * - the `txtRecordsToPublish` output of a `MailAuthentication` component: the TXT records it
+ *   does not write to Azure DNS (a domain hosted elsewhere, a report authorisation in a zone
+ *   outside the stack), which the operator publishes by hand. It is a plain value, known in the
+ *   first preview. Components from before that output existed are read through their `records`
+ *   output instead (unknown in a first preview: it waits for the DKIM targets), unless their
+ *   records are written as Azure DNS record sets (their children), so nothing is reported twice.
  */
 import { PolicyResource } from "@pulumi/policy";
 
@@ -69,12 +72,15 @@ export function findTxtRecords(
         }
     }
 
-    // 2. Components publishing elsewhere: their `records` output.
+    // 2. Components publishing elsewhere: their plain txtRecordsToPublish output, or (older
+    //    components) their records output when no child record set holds them.
     for (const resource of resources) {
-        if (resource.type !== MAIL_AUTHENTICATION || componentsWithRecordSets.has(resource.urn)) {
+        if (resource.type !== MAIL_AUTHENTICATION) {
             continue;
         }
-        const records = unknowns.read((): unknown => resource.props.records);
+        const planned = unknowns.read((): unknown => resource.props.txtRecordsToPublish);
+        const legacy = planned === undefined && !componentsWithRecordSets.has(resource.urn);
+        const records = legacy ? unknowns.read((): unknown => resource.props.records) : planned;
         if (isUnknown(records) || !Array.isArray(records)) {
             continue;
         }
@@ -82,15 +88,40 @@ export function findTxtRecords(
             if (String(record?.type).toUpperCase() !== "TXT") {
                 continue;
             }
+            const output = legacy ? "records" : "txtRecordsToPublish";
             found.push({
                 name: String(record.name),
                 value: String(record.value ?? ""),
                 resource,
-                where: `the records output of MailAuthentication "${resource.name}" (publish it at your DNS host)`,
+                where: `the ${output} output of MailAuthentication "${resource.name}" (publish it at your DNS host)`,
             });
         }
     }
     return found;
+}
+
+/** A mail domain a `MailAuthentication` component declares (its `domain` output). */
+export interface DeclaredMailDomain {
+    domain: string;
+    resource: PolicyResource;
+}
+
+/** The mail domains the stack's `MailAuthentication` components declare, lower case. */
+export function mailDomains(
+    resources: PolicyResource[],
+    unknowns: PreviewUnknowns,
+): DeclaredMailDomain[] {
+    const domains: DeclaredMailDomain[] = [];
+    for (const resource of resources) {
+        if (resource.type !== MAIL_AUTHENTICATION) {
+            continue;
+        }
+        const domain = unknowns.read((): unknown => resource.props.domain);
+        if (typeof domain === "string" && domain !== "") {
+            domains.push({ domain: domain.toLowerCase().replace(/\.$/, ""), resource });
+        }
+    }
+    return domains;
 }
 
 /** The record's DNS name: `relative.zone`, the zone itself for `@`, or the fqdn output. */
@@ -109,9 +140,15 @@ function dnsName(unknowns: PreviewUnknowns, resource: PolicyResource): string {
     return relativeText === "@" ? zone : `${relativeText}.${zone}`;
 }
 
-/** Whether a TXT value is a DMARC record (`v=DMARC1` first). */
+/**
+ * Whether a TXT record is a DMARC policy record: `v=DMARC1` first, and not a report
+ * authorisation (`<domain>._report._dmarc.<host>`, whose whole value is `v=DMARC1`).
+ */
 export function isDmarc(record: FoundTxtRecord): boolean {
-    return /^v\s*=\s*DMARC1\s*(;|$)/i.test(record.value.trim());
+    return (
+        /^v\s*=\s*DMARC1\s*(;|$)/i.test(record.value.trim()) &&
+        !/\._report\._dmarc(\.|$)/i.test(record.name)
+    );
 }
 
 /** Whether a TXT value is an SPF record (`v=spf1` first). */

@@ -26,6 +26,9 @@ import { UnknownValueError } from "@pulumi/policy";
  */
 type UnknownRead = Error & { props: string[] };
 
+/** The wire's sentinel for an unknown string (`@pulumi/policy`'s unknownStringValue). */
+const UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
 /** Marks a value that could not be read because it is unknown until the update. */
 export const UNKNOWN: unique symbol = Symbol("unknown during preview");
 export type Unknown = typeof UNKNOWN;
@@ -51,6 +54,18 @@ export class PreviewUnknowns {
             }
             throw error;
         }
+    }
+
+    /**
+     * Record that a judgement waits for a value the preview does not have at all: an output
+     * the provider fills in when it runs (a quarantine's resolved object id, say). The SDK
+     * reports it like any unknown, as an advisory note, with `why` saying what could not be
+     * decided and how to make the pack decide it without waiting.
+     */
+    awaitOutput(field: string, why: string): void {
+        const error = new UnknownValueError(UNKNOWN_STRING, [field]) as UnknownRead;
+        error.message = `${field} can't be known during preview: ${why}`;
+        this.errors.push(error);
     }
 
     /** Whether any read so far met an unknown. */

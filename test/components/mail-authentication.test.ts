@@ -1,6 +1,8 @@
 import { declared, dkimTarget, installMocks, valueOf } from "./mocks";
+import { observeRegistrations } from "../support/registrations";
 import {
     dmarcRecord,
+    externalReportHosts,
     MailAuthentication,
     MailAuthenticationArgs,
     mtaStsPolicy,
@@ -15,9 +17,17 @@ const RECORD_SET = "azure-native:dns:RecordSet";
 const DKIM = "pulumi-nodejs:dynamic/bec-guard:DkimSigning";
 
 let mocks: ReturnType<typeof installMocks>;
+/** Resource names registered with `retainOnDelete: true`. */
+let retained: string[];
 
 beforeEach(() => {
     mocks = installMocks();
+    retained = [];
+    observeRegistrations((req) => {
+        if (req.getRetainondelete()) {
+            retained.push(req.getName());
+        }
+    });
 });
 
 /** Declares the component and waits until its records (and so every child) resolved. */
@@ -96,6 +106,31 @@ describe("mail record builders", () => {
         ).toBe("v=TLSRPTv1; rua=mailto:tls@contoso.com,https://rpt.example/v1");
     });
 
+    test("report hosts outside the domain's own tree need an authorisation, each once", () => {
+        expect(
+            externalReportHosts("contoso.co.uk", {
+                aggregateReportUris: [
+                    "mailto:dmarc@contoso.com",
+                    "mailto:rua@Vendor.example!10m",
+                    "mailto:again@contoso.com",
+                ],
+                failureReportUris: ["mailto:ruf@forensics.example"],
+            }),
+        ).toEqual(["contoso.com", "vendor.example", "forensics.example"]);
+    });
+
+    test("report hosts that are the domain, below it or above it need none", () => {
+        expect(
+            externalReportHosts("eu.contoso.com", {
+                aggregateReportUris: [
+                    "mailto:d@eu.contoso.com",
+                    "mailto:d@reports.eu.contoso.com",
+                    "mailto:d@contoso.com",
+                ],
+            }),
+        ).toEqual([]);
+    });
+
     test("long TXT values are split into 255-character strings", () => {
         const value = "x".repeat(600);
         expect(txtStrings(value).map((s) => s.length)).toEqual([255, 255, 90]);
@@ -139,6 +174,41 @@ describe("MailAuthentication in Azure DNS", () => {
             { value: ["v=spf1 include:spf.protection.outlook.com -all"] },
             { value: ["MS=ms12345678"] },
         ]);
+    });
+
+    test("the apex TXT record set stays in DNS on delete; the other record sets do not", async () => {
+        await declare({ spf: { keepApexTxt: ["MS=ms12345678"] } });
+        expect(retained).toEqual(["contoso-spf"]);
+    });
+
+    test("every TXT record is written to Azure DNS, so none is left to publish", async () => {
+        const { mail } = await declare();
+        expect(mail.domain).toBe("contoso.com");
+        expect(mail.txtRecordsToPublish).toEqual([]);
+    });
+
+    test("a report address in another zone given to the component gets its authorisation written there", async () => {
+        const { records } = await declare({
+            domain: "contoso.co.uk",
+            dnsZone: undefined,
+            dmarc: { aggregateReportUris: ["mailto:dmarc-reports@contoso.com"] },
+            reportZones: [{ resourceGroupName: "dns-rg", zoneName: "contoso.com" }],
+        });
+        expect(declared(mocks.resources, "contoso-dmarc-report-contoso-com").inputs).toEqual({
+            resourceGroupName: "dns-rg",
+            zoneName: "contoso.com",
+            relativeRecordSetName: "contoso.co.uk._report._dmarc",
+            recordType: "TXT",
+            ttl: 3600,
+            txtRecords: [{ value: ["v=DMARC1"] }],
+        });
+        expect(records).toContainEqual({
+            name: "contoso.co.uk._report._dmarc.contoso.com",
+            type: "TXT",
+            value: "v=DMARC1",
+            ttl: 3600,
+            purpose: "DMARC report authorization",
+        });
     });
 
     test("DKIM selector CNAMEs point at the targets Exchange generated", async () => {
@@ -266,6 +336,58 @@ describe("MailAuthentication for a zone hosted elsewhere", () => {
                 ttl: 3600,
                 purpose: "DKIM selector2",
             },
+        ]);
+    });
+
+    test("the TXT records to publish are plain values, known before any resource exists", async () => {
+        const mail = new MailAuthentication("contoso", {
+            domain: "Contoso.com",
+            dmarc: { aggregateReportUris: ["mailto:dmarc@contoso.com"] },
+        });
+        const published = mail.txtRecordsToPublish;
+        await valueOf(mail.records);
+        await valueOf(mail.dkimKeys!.id);
+        expect(published).toEqual([
+            {
+                name: "contoso.com",
+                type: "TXT",
+                value: "v=spf1 include:spf.protection.outlook.com -all",
+                ttl: 3600,
+                purpose: "SPF",
+            },
+            {
+                name: "_dmarc.contoso.com",
+                type: "TXT",
+                value: "v=DMARC1; p=reject; sp=reject; pct=100; adkim=r; aspf=r; rua=mailto:dmarc@contoso.com",
+                ttl: 3600,
+                purpose: "DMARC",
+            },
+        ]);
+    });
+
+    test("a report address whose zone is not in the stack gets its authorisation listed to publish", async () => {
+        const { mail, records } = await declare({
+            dnsZone: undefined,
+            dmarc: { aggregateReportUris: ["mailto:rua@reports.vendor.example"] },
+        });
+        const authorization = {
+            name: "contoso.com._report._dmarc.reports.vendor.example",
+            type: "TXT",
+            value: "v=DMARC1",
+            ttl: 3600,
+            purpose: "DMARC report authorization",
+        };
+        expect(mail.txtRecordsToPublish).toContainEqual(authorization);
+        expect(records).toContainEqual(authorization);
+        expect(mocks.resources.some((r) => r.type === RECORD_SET)).toBe(false);
+    });
+
+    test("an Azure DNS domain reporting outside the stack's zones lists only the authorisation to publish", async () => {
+        const { mail } = await declare({
+            dmarc: { aggregateReportUris: ["mailto:rua@vendor.example"] },
+        });
+        expect(mail.txtRecordsToPublish.map((r) => r.name)).toEqual([
+            "contoso.com._report._dmarc.vendor.example",
         ]);
     });
 

@@ -1,5 +1,6 @@
 import { baselineComplete, PREVENTION_CONTROLS } from "../../policies/baseline-complete";
 import {
+    AUTHENTICATION_METHODS_POLICY,
     CONDITIONAL_ACCESS_POLICY,
     CONSENT_POLICY,
     EXCHANGE_PROTECTION,
@@ -55,6 +56,11 @@ const consent: TestResource = {
     name: "consent",
     props: { userConsent: "verifiedPublishersLowRisk" },
 };
+const methods: TestResource = {
+    type: AUTHENTICATION_METHODS_POLICY,
+    name: "auth-methods",
+    props: { sms: { state: "disabled" }, voice: { state: "disabled" } },
+};
 function exchange(change: Record<string, unknown> = {}): TestResource {
     return {
         type: EXCHANGE_PROTECTION,
@@ -74,6 +80,7 @@ const complete = [
     countryBlock,
     tokenProtection,
     consent,
+    methods,
     exchange(),
     azureComponent,
     txtRecordSet("@", GOOD_SPF),
@@ -87,12 +94,13 @@ describe("baseline-complete", () => {
         expect(await validateStack(baselineComplete, complete)).toEqual([]);
     });
 
-    test("it covers the nine prevention controls of DESIGN.md §1", () => {
+    test("it covers the nine prevention controls of DESIGN.md §1 and SMS and voice off", () => {
         expect(PREVENTION_CONTROLS.map((c) => c.title)).toEqual([
             "phishing-resistant MFA for finance and executives",
             "country blocks",
             "token protection",
             "consent limits",
+            "SMS and voice sign-in off",
             "no legacy authentication",
             "DMARC p=reject",
             "Reply-To warning",
@@ -106,10 +114,29 @@ describe("baseline-complete", () => {
         expect(violations).toHaveLength(1);
         expect(violations[0].enforcementLevel).toBe("advisory");
         expect(violations[0].urn).toBeUndefined();
-        expect(violations[0].message).toContain("lacks 1 of the 9 BEC prevention controls");
+        expect(violations[0].message).toContain("lacks 1 of the 10 BEC prevention controls");
         expect(violations[0].message).toContain(
             "token protection (tokenProtection): add a tokenProtection section",
         );
+    });
+
+    test("a stack without an authentication methods policy is told SMS and voice are not off", async () => {
+        const violations = await validateStack(baselineComplete, without("auth-methods"));
+        expect(messages(violations)).toEqual([
+            expect.stringContaining(
+                "SMS and voice sign-in off (smsVoiceOff): add an authenticationMethods section",
+            ),
+        ]);
+    });
+
+    test("an authentication methods policy leaving voice on does not count", async () => {
+        const voiceOn = { ...methods, props: { ...methods.props, voice: { state: "enabled" } } };
+        const violations = await validateStack(baselineComplete, [
+            ...without("auth-methods"),
+            voiceOn,
+        ]);
+        expect(messages(violations)[0]).toContain("lacks 1 of the 10");
+        expect(messages(violations)[0]).toContain("(smsVoiceOff)");
     });
 
     test("several missing controls are listed together", async () => {
@@ -117,7 +144,7 @@ describe("baseline-complete", () => {
             baselineComplete,
             without("consent", "ca-country-block"),
         );
-        expect(messages(violations)[0]).toContain("lacks 2 of the 9");
+        expect(messages(violations)[0]).toContain("lacks 2 of the 10");
         expect(messages(violations)[0]).toContain("country blocks (countryBlock)");
         expect(messages(violations)[0]).toContain("consent limits (consentLimits)");
     });
@@ -152,7 +179,7 @@ describe("baseline-complete", () => {
             ...without("exchange-protection"),
             audit,
         ]);
-        expect(messages(violations)[0]).toContain("lacks 1 of the 9");
+        expect(messages(violations)[0]).toContain("lacks 1 of the 10");
         expect(messages(violations)[0]).toContain("out-of-band payment checks");
     });
 
@@ -177,7 +204,7 @@ describe("baseline-complete", () => {
         const stack = [...without("consent", "token-protection"), unknownConsent];
         const violations = await validateStack(baselineComplete, stack);
         expect(violations).toHaveLength(1);
-        expect(violations[0].message).toContain("lacks 1 of the 9");
+        expect(violations[0].message).toContain("lacks 1 of the 10");
         expect(violations[0].message).toContain(
             "Not readable in this preview, checked again at up: consent limits",
         );

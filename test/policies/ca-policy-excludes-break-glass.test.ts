@@ -9,7 +9,9 @@ const BREAK_GLASS_1 = "11111111-1111-4111-8111-111111111111";
 const BREAK_GLASS_2 = "22222222-2222-4222-8222-222222222222";
 const BREAK_GLASS_GROUP = "99999999-9999-4999-8999-999999999999";
 
+/** Two accounts by object id and a UPN the config does not pair with either. */
 const config = { breakGlassAccounts: [BREAK_GLASS_1, BREAK_GLASS_2, "bg1@contoso.com"] };
+const idsOnly = { breakGlassAccounts: [BREAK_GLASS_1, BREAK_GLASS_2] };
 
 /** The legacy-authentication block as the baseline declares it: a valid policy. */
 function policy(users: Record<string, unknown>): TestResource {
@@ -42,17 +44,17 @@ function tokenProtection(change: Record<string, unknown>): TestResource {
 
 describe("ca-policy-excludes-break-glass", () => {
     test("a policy excluding every break-glass object id passes", async () => {
-        expect(await validateResource(caPolicyExcludesBreakGlass, valid, config)).toEqual([]);
+        expect(await validateResource(caPolicyExcludesBreakGlass, valid, idsOnly)).toEqual([]);
     });
 
     test("object ids match whatever their letter case", async () => {
         const upper = policy({ excludedUsers: [BREAK_GLASS_1.toUpperCase(), BREAK_GLASS_2] });
-        expect(await validateResource(caPolicyExcludesBreakGlass, upper, config)).toEqual([]);
+        expect(await validateResource(caPolicyExcludesBreakGlass, upper, idsOnly)).toEqual([]);
     });
 
     test("a policy missing one break-glass account is a mandatory violation naming it", async () => {
         const missingOne = policy({ excludedUsers: [BREAK_GLASS_1] });
-        const violations = await validateResource(caPolicyExcludesBreakGlass, missingOne, config);
+        const violations = await validateResource(caPolicyExcludesBreakGlass, missingOne, idsOnly);
         expect(violations).toHaveLength(1);
         expect(violations[0].enforcementLevel).toBe("mandatory");
         expect(violations[0].message).toContain(
@@ -67,7 +69,7 @@ describe("ca-policy-excludes-break-glass", () => {
 
     test("a policy with no exclusions at all is a violation", async () => {
         const none = policy({});
-        expect(await validateResource(caPolicyExcludesBreakGlass, none, config)).toHaveLength(1);
+        expect(await validateResource(caPolicyExcludesBreakGlass, none, idsOnly)).toHaveLength(1);
     });
 
     test("excluding a configured break-glass group counts as excluding every account", async () => {
@@ -78,29 +80,92 @@ describe("ca-policy-excludes-break-glass", () => {
 
     test("excluding some other group does not count", async () => {
         const otherGroup = policy({ excludedGroups: ["88888888-8888-4888-8888-888888888888"] });
-        const withGroups = { ...config, breakGlassGroups: [BREAK_GLASS_GROUP] };
+        const withGroups = { ...idsOnly, breakGlassGroups: [BREAK_GLASS_GROUP] };
         const violations = await validateResource(
             caPolicyExcludesBreakGlass,
             otherGroup,
             withGroups,
         );
-        expect(messages(violations)[0]).toContain(
-            `nor any break-glass group (${BREAK_GLASS_GROUP})`,
-        );
+        expect(messages(violations)).toEqual([
+            expect.stringContaining(
+                `does not exclude break-glass account(s) ${BREAK_GLASS_1}, ${BREAK_GLASS_2}, nor any break-glass group (${BREAK_GLASS_GROUP}).`,
+            ),
+        ]);
     });
 
-    test("a config with no break-glass object id is reported instead of passing silently", async () => {
+    test("a config naming an account by UPN only is reported for Conditional Access, which holds ids", async () => {
         const violations = await validateResource(caPolicyExcludesBreakGlass, valid, {
             breakGlassAccounts: ["bg1@contoso.com"],
         });
-        expect(messages(violations)[0]).toContain("lists no break-glass object id");
+        expect(violations).toHaveLength(1);
+        expect(violations[0].message).toContain(
+            "cannot be checked for break-glass account(s) bg1@contoso.com: the policy config names them by UPN only",
+        );
+        expect(violations[0].message).toContain('("<object id>|<upn>")');
+    });
+
+    test("an unpaired UPN next to the ids is reported too: it may be a third account", async () => {
+        const violations = await validateResource(caPolicyExcludesBreakGlass, valid, config);
+        expect(messages(violations)).toEqual([
+            expect.stringContaining("bg1@contoso.com: the policy config names them by UPN only"),
+        ]);
+    });
+
+    test("a UPN paired with its object id is checked through the id", async () => {
+        const paired = { breakGlassAccounts: [`${BREAK_GLASS_1}|bg1@contoso.com`, BREAK_GLASS_2] };
+        expect(await validateResource(caPolicyExcludesBreakGlass, valid, paired)).toEqual([]);
+    });
+
+    test("the object form of a pair is read like the string form", async () => {
+        const paired = {
+            breakGlassAccounts: [{ id: BREAK_GLASS_1, upn: "bg1@contoso.com" }, BREAK_GLASS_2],
+        };
+        expect(await validateResource(caPolicyExcludesBreakGlass, valid, paired)).toEqual([]);
+    });
+
+    test("a missing paired account is named by both its names", async () => {
+        const paired = { breakGlassAccounts: [BREAK_GLASS_1, `${BREAK_GLASS_2}|bg2@contoso.com`] };
+        const missingOne = policy({ excludedUsers: [BREAK_GLASS_1] });
+        const violations = await validateResource(caPolicyExcludesBreakGlass, missingOne, paired);
+        expect(messages(violations)).toEqual([
+            expect.stringContaining(
+                `does not exclude break-glass account(s) ${BREAK_GLASS_2} (bg2@contoso.com).`,
+            ),
+        ]);
+    });
+
+    test("a config entry that is neither an id nor a UPN is reported, not skipped", async () => {
+        const violations = await validateResource(caPolicyExcludesBreakGlass, valid, {
+            breakGlassAccounts: [BREAK_GLASS_1, BREAK_GLASS_2, "breakglass"],
+        });
+        expect(messages(violations)).toEqual([
+            expect.stringContaining(
+                "cannot be checked for break-glass account(s) breakglass: those entries",
+            ),
+        ]);
+    });
+
+    test("an empty config is reported instead of passing silently", async () => {
+        const violations = await validateResource(caPolicyExcludesBreakGlass, valid, {});
+        expect(messages(violations)[0]).toContain("lists no break-glass accounts");
+    });
+
+    test("with only groups configured, a policy excluding none of them names the groups alone", async () => {
+        const violations = await validateResource(caPolicyExcludesBreakGlass, policy({}), {
+            breakGlassGroups: [BREAK_GLASS_GROUP],
+        });
+        expect(violations).toHaveLength(1);
+        expect(violations[0].message).toContain(
+            `does not exclude any break-glass group (${BREAK_GLASS_GROUP}). If this policy`,
+        );
+        expect(violations[0].message).not.toContain("account(s)");
     });
 
     test("token protection is checked on its breakGlassAccounts input", async () => {
         const violations = await validateResource(
             caPolicyExcludesBreakGlass,
             tokenProtection({ breakGlassAccounts: [BREAK_GLASS_1] }),
-            config,
+            idsOnly,
         );
         expect(messages(violations)[0]).toContain(
             `Token protection policy "baseline-token-protection" does not exclude break-glass account(s) ${BREAK_GLASS_2}`,
@@ -110,9 +175,37 @@ describe("ca-policy-excludes-break-glass", () => {
         );
     });
 
-    test("token protection naming the break-glass accounts by UPN passes", async () => {
+    test("token protection naming each account by its paired UPN passes", async () => {
+        const paired = {
+            breakGlassAccounts: [
+                `${BREAK_GLASS_1}|bg1@contoso.com`,
+                `bg2@contoso.com|${BREAK_GLASS_2}`,
+            ],
+        };
+        const byUpn = tokenProtection({
+            breakGlassAccounts: ["BG1@contoso.com", "bg2@contoso.com"],
+        });
+        expect(await validateResource(caPolicyExcludesBreakGlass, byUpn, paired)).toEqual([]);
+    });
+
+    test("token protection excluding only the UPN-listed account leaves the id-listed ones reported", async () => {
         const byUpn = tokenProtection({ breakGlassAccounts: ["BG1@contoso.com"] });
-        expect(await validateResource(caPolicyExcludesBreakGlass, byUpn, config)).toEqual([]);
+        const violations = await validateResource(caPolicyExcludesBreakGlass, byUpn, config);
+        expect(violations).toHaveLength(1);
+        expect(violations[0].message).toContain(
+            `does not exclude break-glass account(s) ${BREAK_GLASS_1}, ${BREAK_GLASS_2}.`,
+        );
+        expect(violations[0].message).toContain(
+            "The policy names bg1@contoso.com by UPN; if that is one of the accounts above, pair them",
+        );
+    });
+
+    test("token protection's resolved excludedUserIds count for the ids when known", async () => {
+        const resolved = tokenProtection({
+            breakGlassAccounts: ["bg1@contoso.com", BREAK_GLASS_2],
+            excludedUserIds: [BREAK_GLASS_1, BREAK_GLASS_2],
+        });
+        expect(await validateResource(caPolicyExcludesBreakGlass, resolved, config)).toEqual([]);
     });
 
     test("other resource types are not checked", async () => {
@@ -122,7 +215,7 @@ describe("ca-policy-excludes-break-glass", () => {
 
     test("exclusions unknown in preview become an advisory note, checked again at up", async () => {
         const unknown = policy({ excludedUsers: UNKNOWN });
-        const violations = await validateResource(caPolicyExcludesBreakGlass, unknown, config);
+        const violations = await validateResource(caPolicyExcludesBreakGlass, unknown, idsOnly);
         expect(violations).toHaveLength(1);
         expect(violations[0].enforcementLevel).toBe("advisory");
         expect(violations[0].message).toContain("conditions.users.excludedUsers");
@@ -137,7 +230,7 @@ describe("ca-policy-excludes-break-glass", () => {
     test("the enforcement level can be lowered to advisory in config", async () => {
         const missingOne = policy({ excludedUsers: [BREAK_GLASS_1] });
         const violations = await validateResource(caPolicyExcludesBreakGlass, missingOne, {
-            ...config,
+            ...idsOnly,
             enforcementLevel: "advisory",
         });
         expect(violations[0].enforcementLevel).toBe("advisory");

@@ -11,6 +11,9 @@ interface Change {
     users?: Record<string, unknown>;
     includedApplications?: unknown;
     builtInControls?: unknown;
+    /** Further conditions (locations, platforms, risk levels, ...), merged into `conditions`. */
+    conditions?: Record<string, unknown>;
+    applications?: Record<string, unknown>;
 }
 
 /** The baseline's legacy block, enforced: valid. Each test changes ONE thing. */
@@ -26,8 +29,12 @@ function legacyBlock(
             state: "state" in change ? change.state : "enabled",
             conditions: {
                 users: { includedUsers: ["All"], excludedUsers: [BREAK_GLASS], ...change.users },
-                applications: { includedApplications: change.includedApplications ?? ["All"] },
+                applications: {
+                    includedApplications: change.includedApplications ?? ["All"],
+                    ...change.applications,
+                },
                 clientAppTypes: change.clientAppTypes ?? ["exchangeActiveSync", "other"],
+                ...change.conditions,
             },
             grantControls: { operator: "OR", builtInControls: change.builtInControls ?? ["block"] },
         },
@@ -106,18 +113,146 @@ describe("legacy-auth-blocked", () => {
             }),
         ]);
         expect(messages(violations)[0]).toContain(
-            "it excludes 33333333-3333-4333-8333-333333333333, which are not configured break-glass accounts",
+            "conditions.users.excludedUsers excludes 33333333-3333-4333-8333-333333333333, which are not configured break-glass accounts",
         );
     });
 
     test("excluding a group is a violation", async () => {
         const violations = await check([legacyBlock({ users: { excludedGroups: ["g"] } })]);
-        expect(messages(violations)[0]).toContain("it excludes conditions.users.excludedGroups");
+        expect(messages(violations)[0]).toContain(
+            "conditions.users.excludedGroups excludes g, which are not configured break-glass groups (breakGlassGroups)",
+        );
+    });
+
+    test("excluding a configured break-glass group passes", async () => {
+        const group = "99999999-9999-4999-8999-999999999999";
+        const violations = await validateStack(
+            legacyAuthBlocked,
+            [legacyBlock({ users: { excludedGroups: [group.toUpperCase()] } })],
+            { ...config, breakGlassGroups: [group] },
+        );
+        expect(violations).toEqual([]);
+    });
+
+    test("excluding a directory role is a violation unless the role is allowed in config", async () => {
+        const sync = "d29b2b05-8046-44ba-8758-1e26182fcf32";
+        const block = legacyBlock({ users: { excludedRoles: [sync] } });
+        expect(messages(await check([block]))[0]).toContain(
+            `conditions.users.excludedRoles excludes ${sync}, which are not roles allowed in allowedExcludedRoles`,
+        );
+        const allowed = { ...config, allowedExcludedRoles: [sync] };
+        expect(await validateStack(legacyAuthBlocked, [block], allowed)).toEqual([]);
+    });
+
+    test("excluding guests is a violation", async () => {
+        const violations = await check([
+            legacyBlock({
+                users: {
+                    excludedGuestsOrExternalUsers: [
+                        { guestOrExternalUserTypes: ["internalGuest"] },
+                    ],
+                },
+            }),
+        ]);
+        expect(messages(violations)[0]).toContain(
+            "conditions.users.excludedGuestsOrExternalUsers is set",
+        );
+    });
+
+    test("a break-glass account paired with its UPN in config may be excluded", async () => {
+        const violations = await validateStack(legacyAuthBlocked, [legacyBlock()], {
+            breakGlassAccounts: [`${BREAK_GLASS}|bg1@contoso.com`],
+        });
+        expect(violations).toEqual([]);
     });
 
     test("a block limited to some apps is a violation", async () => {
         const violations = await check([legacyBlock({ includedApplications: ["Office365"] })]);
         expect(messages(violations)[0]).toContain("includedApplications is not All");
+    });
+
+    test("an explicit everywhere location condition passes", async () => {
+        const everywhere = legacyBlock({
+            conditions: { locations: { includedLocations: ["All"] } },
+        });
+        expect(await check([everywhere])).toEqual([]);
+    });
+
+    test("excluding trusted locations is a violation naming the condition and the fix", async () => {
+        const violations = await check([
+            legacyBlock({
+                conditions: {
+                    locations: { includedLocations: ["All"], excludedLocations: ["AllTrusted"] },
+                },
+            }),
+        ]);
+        expect(violations).toHaveLength(1);
+        expect(violations[0].enforcementLevel).toBe("mandatory");
+        expect(violations[0].message).toContain(
+            'conditions.locations is set ({"includedLocations":["All"],"excludedLocations":["AllTrusted"]}), so the block applies only to some sign-ins',
+        );
+        expect(violations[0].message).toContain("(remove conditions.locations)");
+    });
+
+    test("a block limited to some locations is a violation", async () => {
+        const violations = await check([
+            legacyBlock({ conditions: { locations: { includedLocations: ["loc-id"] } } }),
+        ]);
+        expect(messages(violations)[0]).toContain("conditions.locations is set");
+    });
+
+    test("a block limited to some platforms is a violation", async () => {
+        const violations = await check([
+            legacyBlock({ conditions: { platforms: { includedPlatforms: ["windows"] } } }),
+        ]);
+        expect(messages(violations)[0]).toContain("conditions.platforms is set");
+    });
+
+    test("a block for all platforms but some is a violation", async () => {
+        const violations = await check([
+            legacyBlock({
+                conditions: {
+                    platforms: { includedPlatforms: ["all"], excludedPlatforms: ["linux"] },
+                },
+            }),
+        ]);
+        expect(messages(violations)[0]).toContain("conditions.platforms is set");
+    });
+
+    test.each([
+        ["signInRiskLevels", ["high"]],
+        ["userRiskLevels", ["high"]],
+        ["servicePrincipalRiskLevels", ["high"]],
+        ["insiderRiskLevels", "elevated"],
+        ["authenticationFlowTransferMethods", ["deviceCodeFlow"]],
+        ["clientApplications", { includedServicePrincipals: ["ServicePrincipalsInMyTenant"] }],
+        ["devices", { filter: { mode: "exclude", rule: 'device.trustType -eq "ServerAD"' } }],
+    ])("a block narrowed by conditions.%s is a violation", async (field, value) => {
+        const violations = await check([legacyBlock({ conditions: { [field]: value } })]);
+        expect(violations).toHaveLength(1);
+        expect(violations[0].message).toContain(`conditions.${field} is set`);
+        expect(violations[0].message).toContain(`(remove conditions.${field})`);
+    });
+
+    test("an empty narrowing condition does not count as set", async () => {
+        const empty = legacyBlock({ conditions: { signInRiskLevels: [], devices: {} } });
+        expect(await check([empty])).toEqual([]);
+    });
+
+    test("a block excluding some apps is a violation", async () => {
+        const violations = await check([
+            legacyBlock({ applications: { excludedApplications: ["Office365"] } }),
+        ]);
+        expect(messages(violations)[0]).toContain(
+            "conditions.applications.excludedApplications is set",
+        );
+    });
+
+    test("a narrowing condition unknown in preview is left to the check at up", async () => {
+        const violations = await check([
+            legacyBlock({ conditions: { locations: { includedLocations: UNKNOWN } } }),
+        ]);
+        expect(violations.map((v) => v.enforcementLevel)).toEqual(["advisory"]);
     });
 
     test("a legacy policy that grants with MFA instead of blocking does not count", async () => {

@@ -3,7 +3,7 @@
  * MailAuthentication component declares, in both places the pack reads them.
  */
 import { DNS_RECORD_SET, MAIL_AUTHENTICATION } from "../../policies/lib/resource-types";
-import { TestResource, testUrn } from "./helpers";
+import { TestResource, testUrn, UNKNOWN } from "./helpers";
 
 export const GOOD_DMARC =
     "v=DMARC1; p=reject; sp=reject; pct=100; adkim=r; aspf=r; rua=mailto:dmarc@contoso.com";
@@ -13,7 +13,7 @@ export const GOOD_SPF = "v=spf1 include:spf.protection.outlook.com -all";
 export const azureComponent: TestResource = {
     type: MAIL_AUTHENTICATION,
     name: "mail-contoso-com",
-    props: { records: [] },
+    props: { domain: "contoso.com", records: [], txtRecordsToPublish: [] },
 };
 
 /** A TXT record set under the Azure-hosted component, as preview sends its inputs. */
@@ -34,7 +34,34 @@ export function txtRecordSet(relative: string, ...values: string[]): TestResourc
     };
 }
 
-/** A component for a zone hosted elsewhere: its records are an output to publish by hand. */
+/**
+ * A component for a zone hosted elsewhere, in a first preview: its plain txtRecordsToPublish
+ * output is known, its records output (which waits for the DKIM targets) is not.
+ */
+export function plannedComponent(
+    domain: string,
+    records: Array<{ name: string; value: string; purpose?: string }>,
+): TestResource {
+    return {
+        type: MAIL_AUTHENTICATION,
+        name: `mail-${domain.replace(/\./g, "-")}`,
+        props: {
+            domain,
+            records: UNKNOWN,
+            txtRecordsToPublish: records.map((record) => ({
+                type: "TXT",
+                ttl: 3600,
+                purpose: record.name.startsWith("_dmarc") ? "DMARC" : "SPF",
+                ...record,
+            })),
+        },
+    };
+}
+
+/**
+ * A component from before txtRecordsToPublish existed, for a zone hosted elsewhere: its
+ * records are an output to publish by hand.
+ */
 export function externalComponent(records: Array<{ name: string; value: string }>): TestResource {
     return {
         type: MAIL_AUTHENTICATION,

@@ -36,7 +36,7 @@ const MANDATORY = [
     "legacy-auth-blocked",
 ];
 const ADVISORY = ["dmarc-quarantine-rollout", "baseline-complete"];
-/** The policies that read the mail records, which are unknown in a preview for DNS hosted elsewhere. */
+/** The policies that read the mail records. */
 const MAIL_POLICIES = [
     "dmarc-reject",
     "dmarc-quarantine-rollout",
@@ -143,13 +143,23 @@ describe.each(["local", "example"])("the %s stack in preview", (stack) => {
         }
     });
 
-    test("the mail records published elsewhere are unknown in preview, so their checks are advisory notes", () => {
-        const notes = stackDiagnostics.filter((d) => d.message.includes("can't run policy"));
-        expect(notes.map((d) => d.policyName).sort()).toEqual([...MAIL_POLICIES].sort());
-        for (const note of notes) {
-            expect(note.enforcementLevel).toBe("advisory");
-            expect(note.message).toContain(".records can't be known during preview");
-        }
+    test("the mail records are checked in the first preview, with no note that they could not be", () => {
+        const mail = stackDiagnostics.filter((d) => MAIL_POLICIES.includes(d.policyName));
+        expect(mail.filter((d) => d.message.includes("can't run policy"))).toEqual([]);
+    });
+
+    test("the mail policies report no mandatory finding on the program's own records", () => {
+        const mail = stackDiagnostics.filter((d) => MAIL_POLICIES.includes(d.policyName));
+        expect(mail.filter((d) => d.enforcementLevel === "mandatory")).toEqual([]);
+    });
+
+    test("the mail policies see every mail domain the stack declares", () => {
+        const domains = programs[stack].stack
+            .filter((r) => r.type === "bec-guard:baseline:MailAuthentication")
+            .map((r) => (r.properties as { domain?: string }).domain);
+        expect(domains).toEqual(
+            stack === "local" ? ["contoso.com"] : ["contoso.com", "contoso.co.uk"],
+        );
     });
 
     test("the baseline-complete advisory names exactly the controls this stack leaves out", () => {
@@ -183,7 +193,7 @@ describe.each(["local", "example"])("the %s stack in preview", (stack) => {
     });
 
     test("nothing else is reported", () => {
-        const known = new Set([...MAIL_POLICIES, "baseline-complete", "legacy-auth-blocked"]);
+        const known = new Set(["baseline-complete", "legacy-auth-blocked"]);
         expect(stackDiagnostics.filter((d) => !known.has(d.policyName))).toEqual([]);
     });
 });
@@ -252,12 +262,38 @@ describe("violations over the wire, on the example stack's own resources", () =>
         const diagnostics = (await host.analyzeStack(resources)).filter(
             (d) => d.policyName === "dmarc-reject",
         );
-        // The mandatory finding is on the record set; the advisory note beside it is for
-        // contoso.co.uk, whose records (published elsewhere) are unknown in preview.
-        expect(diagnostics.map((d) => `${d.enforcementLevel} ${d.urn}`).sort()).toEqual([
-            "advisory ",
+        expect(diagnostics.map((d) => `${d.enforcementLevel} ${d.urn}`)).toEqual([
             `mandatory ${dmarc.urn}`,
         ]);
+    });
+
+    test("a DMARC record at p=none for a domain published elsewhere is mandatory in the first preview", async () => {
+        const resources = JSON.parse(JSON.stringify(programs.example.stack)) as EngineResource[];
+        const external = resources.find((r) => r.name === "baseline-mail-contoso-co-uk")!;
+        const props = external.properties as { records: unknown; txtRecordsToPublish: any[] };
+        expect(props.records).toBe(UNKNOWN);
+        const dmarc = props.txtRecordsToPublish.find((r) => r.purpose === "DMARC");
+        dmarc.value = dmarc.value.replace("p=reject", "p=none");
+        const diagnostics = (await host.analyzeStack(resources)).filter(
+            (d) => d.policyName === "dmarc-reject",
+        );
+        expect(diagnostics.map((d) => `${d.enforcementLevel} ${d.urn}`)).toEqual([
+            `mandatory ${external.urn}`,
+        ]);
+    });
+
+    test("a mail domain with DMARC turned off is a mandatory AnalyzeStack diagnostic", async () => {
+        const resources = JSON.parse(JSON.stringify(programs.example.stack)) as EngineResource[];
+        const external = resources.find((r) => r.name === "baseline-mail-contoso-co-uk")!;
+        const props = external.properties as { txtRecordsToPublish: any[] };
+        props.txtRecordsToPublish = props.txtRecordsToPublish.filter((r) => r.purpose !== "DMARC");
+        const diagnostics = (await host.analyzeStack(resources)).filter(
+            (d) => d.policyName === "dmarc-reject",
+        );
+        expect(diagnostics.map((d) => [d.enforcementLevel, d.urn])).toEqual([
+            ["mandatory", external.urn],
+        ]);
+        expect(diagnostics[0].message).toContain("declares mail domain contoso.co.uk");
     });
 
     test("a user in two containing quarantines is a mandatory AnalyzeStack diagnostic", async () => {
@@ -286,14 +322,28 @@ describe("violations over the wire, on the example stack's own resources", () =>
 });
 
 /**
- * The policy config a team would write for a stack: its break-glass accounts by UPN and by
- * object id (the program resolves UPNs; here the mock's stable fake ids), and its approvers.
+ * The UPNs of the break-glass accounts the stack files name by object id only: the team
+ * writing the policy config knows both names of its emergency-access accounts.
+ */
+const BREAK_GLASS_UPNS: Record<string, string> = {
+    "734a9b85-fe0b-4599-89a9-4993762843dc": "breakglass01@contoso.onmicrosoft.com",
+    "8d3f7c2a-1b4e-4f6a-9c0d-2e5b7a9f1c3d": "breakglass02@contoso.onmicrosoft.com",
+};
+
+/**
+ * The policy config a team would write for a stack: its break-glass accounts, each as
+ * "<object id>|<upn>" (the program resolves UPNs; here the mock's stable fake ids), and its
+ * approvers.
  */
 function packConfigFor(stack: string): Record<string, unknown> {
     const file = path.join(repoRoot, "stacks", `Pulumi.${stack}.yaml`);
     const config = parse(fs.readFileSync(file, "utf8")).config ?? {};
     const entries: string[] = config["bec-guard:breakGlassAccounts"] ?? [];
-    const breakGlass = [...entries, ...entries.filter((e) => e.includes("@")).map(fakeObjectId)];
+    const breakGlass = entries.map((entry) =>
+        entry.includes("@")
+            ? `${fakeObjectId(entry)}|${entry}`
+            : `${entry}|${BREAK_GLASS_UPNS[entry.toLowerCase()]}`,
+    );
     return {
         "ca-policy-excludes-break-glass": { breakGlassAccounts: breakGlass },
         "quarantine-not-break-glass": { breakGlassAccounts: breakGlass },
@@ -311,6 +361,9 @@ function packConfigFor(stack: string): Record<string, unknown> {
 function engineConfig(file: Record<string, unknown>): Record<string, PolicyConfig> {
     const ajv = new Ajv({
         allErrors: true,
+        // JSON Schema's `type: [a, b]`, which the CLI's validator accepts (break-glass entries
+        // are a string or an {id, upn} object).
+        allowUnionTypes: true,
         formats: { regex: (s: string) => isRegExp(s) },
     });
     const result: Record<string, PolicyConfig> = {};

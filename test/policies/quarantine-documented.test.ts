@@ -3,6 +3,7 @@ import { quarantineDocumented } from "../../policies/quarantine-documented";
 import { messages, TestResource, UNKNOWN, validateResource } from "./helpers";
 
 const config = { approvers: ["secops.lead@contoso.com", "ciso@contoso.com"] };
+const ALICE_ID = "aaaaaaaa-1111-4111-8111-111111111111";
 
 const validProps = {
     user: "alice@contoso.com",
@@ -94,6 +95,40 @@ describe("quarantine-documented", () => {
             { approvers: [...config.approvers, "alice@contoso.com"] },
         );
         expect(messages(self)).toEqual([expect.stringContaining("approved by the contained user")]);
+    });
+
+    test("a user named by object id cannot approve with their own UPN once it is resolved", async () => {
+        const self = await check(
+            {
+                user: ALICE_ID,
+                userId: ALICE_ID,
+                userPrincipalName: "alice@contoso.com",
+                approvedBy: "Alice@contoso.com",
+            },
+            { approvers: [...config.approvers, "alice@contoso.com"] },
+        );
+        expect(self.map((v) => v.enforcementLevel)).toEqual(["mandatory"]);
+        expect(self[0].message).toContain(
+            `approved by the contained user Alice@contoso.com (${ALICE_ID})`,
+        );
+    });
+
+    test("a user named by object id with an unresolved UPN leaves self-approval as an advisory note", async () => {
+        const violations = await check({ user: ALICE_ID });
+        expect(violations.map((v) => v.enforcementLevel)).toEqual(["advisory"]);
+        expect(violations[0].message).toContain(
+            `names its user by object id ${ALICE_ID}, so the pack cannot tell whether the approver secops.lead@contoso.com is that user`,
+        );
+        expect(violations[0].message).toContain("Fix: name the user by UPN in the incident file");
+    });
+
+    test("a user named by object id whose resolved UPN is someone else passes", async () => {
+        const resolved = await check({
+            user: ALICE_ID,
+            userId: ALICE_ID,
+            userPrincipalName: "alice@contoso.com",
+        });
+        expect(resolved).toEqual([]);
     });
 
     test("an empty approvers list is reported rather than accepting anyone", async () => {

@@ -2,15 +2,22 @@ import { QUARANTINE } from "../../policies/lib/resource-types";
 import { quarantineNotBreakGlass } from "../../policies/quarantine-not-break-glass";
 import { messages, TestResource, UNKNOWN, validateResource } from "./helpers";
 
-const config = {
-    breakGlassAccounts: ["bg1@contoso.com", "11111111-1111-4111-8111-111111111111"],
-};
+const BREAK_GLASS_ID = "11111111-1111-4111-8111-111111111111";
+const OTHER_ID = "22222222-2222-4222-8222-222222222222";
 
-function quarantine(user: unknown, state = "contained"): TestResource {
+/** One break-glass account, its two names paired. */
+const config = { breakGlassAccounts: [`${BREAK_GLASS_ID}|bg1@contoso.com`] };
+
+function quarantine(
+    user: unknown,
+    state = "contained",
+    outputs: Record<string, unknown> = {},
+): TestResource {
     return {
         type: QUARANTINE,
         name: "inc-2041-alice",
         props: {
+            ...outputs,
             user,
             incident: "INC-2041",
             reason: "Forwarding rule to an external address",
@@ -40,8 +47,75 @@ describe("quarantine-not-break-glass", () => {
     });
 
     test("a quarantine of a break-glass object id is a violation", async () => {
-        const byId = quarantine("11111111-1111-4111-8111-111111111111");
+        const byId = quarantine(BREAK_GLASS_ID);
         expect(await validateResource(quarantineNotBreakGlass, byId, config)).toHaveLength(1);
+    });
+
+    test("a user named by UPN whose resolved userId is a break-glass id is a violation", async () => {
+        const resolved = quarantine("Breakglass.Two@contoso.com", "contained", {
+            userId: OTHER_ID,
+            userPrincipalName: "breakglass.two@contoso.com",
+        });
+        const violations = await validateResource(quarantineNotBreakGlass, resolved, {
+            breakGlassAccounts: [OTHER_ID],
+        });
+        expect(messages(violations)).toEqual([
+            expect.stringContaining(
+                `names break-glass account Breakglass.Two@contoso.com (${OTHER_ID})`,
+            ),
+        ]);
+        expect(violations[0].enforcementLevel).toBe("mandatory");
+    });
+
+    test("a user named by id whose resolved UPN is a break-glass UPN is a violation", async () => {
+        const resolved = quarantine(OTHER_ID, "contained", {
+            userId: OTHER_ID,
+            userPrincipalName: "bg2@contoso.com",
+        });
+        const violations = await validateResource(quarantineNotBreakGlass, resolved, {
+            breakGlassAccounts: ["bg2@contoso.com"],
+        });
+        expect(violations.map((v) => v.enforcementLevel)).toEqual(["mandatory"]);
+    });
+
+    test("a user named by UPN, with a break-glass account configured by id only, gets an advisory note", async () => {
+        const ordinary = quarantine("alice@contoso.com");
+        const violations = await validateResource(quarantineNotBreakGlass, ordinary, {
+            breakGlassAccounts: [...config.breakGlassAccounts, OTHER_ID],
+        });
+        expect(violations).toHaveLength(1);
+        expect(violations[0].enforcementLevel).toBe("advisory");
+        expect(violations[0].message).toContain(
+            `names alice@contoso.com by UPN, and break-glass account(s) ${OTHER_ID} are configured by object id only`,
+        );
+        expect(violations[0].message).toContain('("<object id>|<upn>")');
+    });
+
+    test("a user named by id, with a break-glass account configured by UPN only, gets an advisory note", async () => {
+        const byId = quarantine(OTHER_ID);
+        const violations = await validateResource(quarantineNotBreakGlass, byId, {
+            breakGlassAccounts: ["bg2@contoso.com"],
+        });
+        expect(violations.map((v) => v.enforcementLevel)).toEqual(["advisory"]);
+        expect(violations[0].message).toContain("are configured by UPN only");
+    });
+
+    test("the note is not needed once the user's other name is known", async () => {
+        const resolved = quarantine("alice@contoso.com", "contained", { userId: OTHER_ID });
+        const violations = await validateResource(quarantineNotBreakGlass, resolved, {
+            breakGlassAccounts: [BREAK_GLASS_ID],
+        });
+        expect(violations).toEqual([]);
+    });
+
+    test("a config entry naming no account is reported", async () => {
+        const ordinary = quarantine("alice@contoso.com");
+        const violations = await validateResource(quarantineNotBreakGlass, ordinary, {
+            breakGlassAccounts: [...config.breakGlassAccounts, "bg-account"],
+        });
+        expect(messages(violations)).toEqual([
+            expect.stringContaining("break-glass account(s) bg-account: those entries"),
+        ]);
     });
 
     test("a released quarantine of a break-glass account is still a violation", async () => {

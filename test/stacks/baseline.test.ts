@@ -117,6 +117,35 @@ describe("declareBaseline", () => {
     });
 });
 
+describe("declareBaseline: mail records", () => {
+    test("the example stack writes contoso.co.uk's DMARC report authorisation into the contoso.com zone", async () => {
+        // The example's mail section alone (its break-glass UPN is unknown to the mocks).
+        const example = stackConfig("Pulumi.example.yaml")["bec-guard:baseline"] as any;
+        const baseline = declareBaseline(
+            useConfig({
+                "bec-guard:baseline": { mailAuthentication: example.mailAuthentication },
+            }),
+        );
+        await settleBaseline(baseline!);
+        const authorization = mocks.resources.find(
+            (r) => r.name === "baseline-mail-contoso-co-uk-dmarc-report-contoso-com",
+        );
+        expect(authorization?.inputs).toEqual({
+            resourceGroupName: "dns-rg",
+            zoneName: "contoso.com",
+            relativeRecordSetName: "contoso.co.uk._report._dmarc",
+            recordType: "TXT",
+            ttl: 3600,
+            txtRecords: [{ value: ["v=DMARC1"] }],
+        });
+        // contoso.co.uk's own records are published elsewhere; the authorisation is not.
+        expect(baseline!.mail["contoso.co.uk"].txtRecordsToPublish.map((r) => r.purpose)).toEqual([
+            "SPF",
+            "DMARC",
+        ]);
+    });
+});
+
 describe("azuread provider", () => {
     test("a Microsoft cloud maps to azuread's environment name", async () => {
         const provider = azureadProvider(

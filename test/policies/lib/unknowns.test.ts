@@ -39,6 +39,16 @@ describe("PreviewUnknowns", () => {
         expect(() => unknowns.rethrow()).toThrow("conditions.users.excludedUsers");
     });
 
+    test("awaitOutput hands the SDK an UnknownValueError naming the output and saying why", () => {
+        const unknowns = new PreviewUnknowns();
+        unknowns.awaitOutput("userId", "the user is resolved when the quarantine runs");
+        expect(unknowns.any).toBe(true);
+        expect(() => unknowns.rethrow()).toThrow(UnknownValueError);
+        expect(() => unknowns.rethrow()).toThrow(
+            "userId can't be known during preview: the user is resolved when the quarantine runs",
+        );
+    });
+
     test("rethrow does nothing when every read was known", () => {
         const unknowns = new PreviewUnknowns();
         unknowns.read(() => props({ a: 1 }).a);
