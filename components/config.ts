@@ -389,6 +389,7 @@ function checkConditionalAccess(
         "includeUnknownCountries",
         "highRiskGroupIds",
         "adminRoleTemplateIds",
+        "excludedRoleTemplateIds",
         "exemptTrustedLocationsFromRegistration",
         "displayNamePrefix",
         "policies",
@@ -421,6 +422,14 @@ function checkConditionalAccess(
         isGuid,
         "a directory role template id (GUID)",
         "use the role's template id (docs: Microsoft Entra built-in roles), or leave the key out for the built-in admin list",
+    );
+    stringList(
+        problems,
+        `${key}.excludedRoleTemplateIds`,
+        ca.excludedRoleTemplateIds,
+        isGuid,
+        "a directory role template id (GUID)",
+        "use the role's template id, e.g. d29b2b05-8046-44ba-8758-1e26182fcf32 (Directory Synchronization Accounts), or [] to exclude no role",
     );
     if (
         ca.displayNamePrefix !== undefined &&

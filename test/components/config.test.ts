@@ -177,7 +177,7 @@ describe("baseline config validation", () => {
         const config = validConfig();
         config.conditionalAccess.allowedCountry = ["GB"];
         expect(problemsOf(config)).toEqual([
-            'bec-guard:baseline.conditionalAccess.allowedCountry is ["GB"]: not a known setting. Fix: use one of defaultMode, allowedCountries, includeUnknownCountries, highRiskGroupIds, adminRoleTemplateIds, exemptTrustedLocationsFromRegistration, displayNamePrefix, policies',
+            'bec-guard:baseline.conditionalAccess.allowedCountry is ["GB"]: not a known setting. Fix: use one of defaultMode, allowedCountries, includeUnknownCountries, highRiskGroupIds, adminRoleTemplateIds, excludedRoleTemplateIds, exemptTrustedLocationsFromRegistration, displayNamePrefix, policies',
         ]);
     });
 
@@ -194,6 +194,14 @@ describe("baseline config validation", () => {
         config.conditionalAccess.highRiskGroupIds = ["Finance"];
         expect(problemsOf(config)).toEqual([
             'bec-guard:baseline.conditionalAccess.highRiskGroupIds[0] is "Finance": not a group object id (GUID). Fix: use the group\'s object id from the Entra admin center',
+        ]);
+    });
+
+    test("a role left out of MFA for all users that is not a template id is refused", () => {
+        const config = validConfig();
+        config.conditionalAccess.excludedRoleTemplateIds = ["Directory Synchronization Accounts"];
+        expect(problemsOf(config)).toEqual([
+            'bec-guard:baseline.conditionalAccess.excludedRoleTemplateIds[0] is "Directory Synchronization Accounts": not a directory role template id (GUID). Fix: use the role\'s template id, e.g. d29b2b05-8046-44ba-8758-1e26182fcf32 (Directory Synchronization Accounts), or [] to exclude no role',
         ]);
     });
 
