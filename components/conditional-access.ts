@@ -207,6 +207,14 @@ export interface ConditionalAccessBaselineArgs {
      * risk policies not declared. Risk if wrong: see `PolicySettings`.
      */
     policies?: Partial<Record<ConditionalAccessPolicyKey, PolicySettings>>;
+
+    /**
+     * Resources the phishing-resistant MFA policy waits for: the authentication methods policy
+     * that turns FIDO2 and passkeys on (`HardeningBaseline` passes it when both are declared).
+     * Default: none. Risk if missing: on a first `up` an enforced policy can land before FIDO2
+     * is on, and the people it covers cannot sign in until it is.
+     */
+    phishingResistantMfaDependsOn?: pulumi.Resource[];
 }
 
 /** The policies the risk detections drive; they need Entra ID P2 and are off unless asked. */
@@ -272,9 +280,10 @@ export class ConditionalAccessBaseline extends pulumi.ComponentResource {
             key: ConditionalAccessPolicyKey,
             title: string,
             body: Omit<azuread.ConditionalAccessPolicyArgs, "displayName" | "state">,
+            dependsOn: pulumi.Resource[] = [],
         ): void => {
             const settings = args.policies?.[key];
-            if (!isPolicyDeclared(key, settings)) {
+            if (!declaredKeys.includes(key)) {
                 return;
             }
             policies[key] = new azuread.ConditionalAccessPolicy(
@@ -348,6 +357,8 @@ export class ConditionalAccessBaseline extends pulumi.ComponentResource {
                     authenticationStrengthPolicyId: `/policies/authenticationStrengthPolicies/${PHISHING_RESISTANT_STRENGTH_ID}`,
                 },
             },
+            // Never before FIDO2 is on: the strength would lock out everyone it covers.
+            args.phishingResistantMfaDependsOn ?? [],
         );
 
         // 7. Countries: a named location of allowed countries, and a block on everything else.

@@ -227,6 +227,25 @@ describe("HardeningBaseline", () => {
         ).toEqual(BREAK_GLASS);
     });
 
+    test("the phishing-resistant policy waits for the authentication methods policy that turns FIDO2 on", async () => {
+        await declare({ conditionalAccess: {}, authenticationMethods: {} });
+        expect(
+            declared(mocks.resources, "baseline-conditional-access-require-phishing-resistant-mfa")
+                .dependsOn,
+        ).toContain("baseline-authentication-methods-policy");
+    });
+
+    test("the other Conditional Access policies do not wait for the authentication methods policy", async () => {
+        await declare({ conditionalAccess: {}, authenticationMethods: {} });
+        const waiting = mocks.resources
+            .filter(
+                (r) => r.type === "azuread:index/conditionalAccessPolicy:ConditionalAccessPolicy",
+            )
+            .filter((r) => r.dependsOn.includes("baseline-authentication-methods-policy"))
+            .map((r) => r.name);
+        expect(waiting).toEqual(["baseline-conditional-access-require-phishing-resistant-mfa"]);
+    });
+
     test("mail records of every domain are one output, keyed by domain", async () => {
         const baseline = await declare({
             mailDomains: [
