@@ -232,6 +232,20 @@ export function isPolicyDeclared(
 }
 
 /**
+ * The policies the component declares for these args: those enabled (see `isPolicyDeclared`),
+ * less the country block when there are no allowed countries (it needs their named location).
+ */
+export function declaredPolicyKeys(
+    args: Pick<ConditionalAccessBaselineArgs, "policies" | "allowedCountries">,
+): ConditionalAccessPolicyKey[] {
+    return CONDITIONAL_ACCESS_POLICY_KEYS.filter(
+        (key) =>
+            isPolicyDeclared(key, args.policies?.[key]) &&
+            (key !== "blockOutsideAllowedCountries" || (args.allowedCountries ?? []).length > 0),
+    );
+}
+
+/**
  * The Conditional Access part of the hardening baseline: one named location and up to eight
  * policies. Usable alone or through `HardeningBaseline`.
  *
@@ -273,6 +287,7 @@ export class ConditionalAccessBaseline extends pulumi.ComponentResource {
         const allUsers = { includedUsers: ["All"], excludedUsers };
 
         // 3. One helper declares a policy if it is enabled, at its own or the default mode.
+        const declaredKeys = declaredPolicyKeys(args);
         const policies: Partial<
             Record<ConditionalAccessPolicyKey, azuread.ConditionalAccessPolicy>
         > = {};
@@ -293,7 +308,7 @@ export class ConditionalAccessBaseline extends pulumi.ComponentResource {
                     state: policyState(settings?.mode ?? defaultMode),
                     ...body,
                 },
-                { parent: this },
+                { parent: this, dependsOn },
             );
         };
 
