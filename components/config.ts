@@ -664,6 +664,7 @@ function checkConsent(problems: Problems, consent: Record<string, unknown>): Con
     const key = `${ROOT}.consent`;
     knownKeys(problems, key, consent, [
         "userConsent",
+        "lowRiskPermissions",
         "adminConsentWorkflow",
         "reviewers",
         "notifyReviewers",
@@ -671,6 +672,15 @@ function checkConsent(problems: Problems, consent: Record<string, unknown>): Con
         "requestDurationInDays",
     ]);
     boolean(problems, `${key}.adminConsentWorkflow`, consent.adminConsentWorkflow);
+    if (consent.lowRiskPermissions !== undefined && !Array.isArray(consent.lowRiskPermissions)) {
+        problems.add(
+            `${key}.lowRiskPermissions`,
+            consent.lowRiskPermissions,
+            "not a list",
+            "give a YAML list of openid, profile, email, offline_access, User.Read, or [] to leave the tenant's classifications",
+        );
+        return consent as ConsentBaselineArgs;
+    }
     if (consent.reviewers !== undefined && !Array.isArray(consent.reviewers)) {
         problems.add(
             `${key}.reviewers`,

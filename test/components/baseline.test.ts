@@ -90,9 +90,10 @@ describe("baseline defaults for the settings resources", () => {
         ).toEqual([]);
     });
 
-    test("consent: verified publishers only, workflow on with Global Administrators reviewing", () => {
+    test("consent: verified publishers only, sign-in permissions low risk, workflow on with Global Administrators reviewing", () => {
         expect(consentInputs()).toEqual({
             userConsent: "verifiedPublishersLowRisk",
+            lowRiskPermissions: ["openid", "profile", "email", "offline_access", "User.Read"],
             adminConsentWorkflow: {
                 enabled: true,
                 reviewers: [{ type: "role", id: "62e90394-69f5-4237-9190-012177145e10" }],
@@ -101,6 +102,14 @@ describe("baseline defaults for the settings resources", () => {
                 requestDurationInDays: 30,
             },
         });
+    });
+
+    test("consent: no permission classification is managed when user consent is off", () => {
+        expect(consentInputs({ userConsent: "disabled" })).not.toHaveProperty("lowRiskPermissions");
+    });
+
+    test("consent: an empty list of low-risk permissions leaves the classifications alone", () => {
+        expect(consentInputs({ lowRiskPermissions: [] })).not.toHaveProperty("lowRiskPermissions");
     });
 
     test("Exchange: every protection on and the Reply-To rule in audit mode", () => {

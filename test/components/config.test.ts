@@ -280,6 +280,16 @@ describe("baseline config validation", () => {
         expect(problemsOf(config, [])).toEqual([]);
     });
 
+    test("a low-risk permission beyond sign-in and basic profile is refused under the config key", () => {
+        const config = validConfig();
+        config.consent.lowRiskPermissions = ["openid", "Mail.Read"];
+        expect(problemsOf(config)).toEqual([
+            expect.stringMatching(
+                /^bec-guard:baseline\.consent\.lowRiskPermissions\[1\] is "Mail\.Read": not a sign-in or basic profile permission/,
+            ),
+        ]);
+    });
+
     test("a mail domain outside its DNS zone is refused", () => {
         const config = validConfig();
         config.mailAuthentication.domains[0].dnsZone.zoneName = "fabrikam.com";

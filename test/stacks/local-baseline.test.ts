@@ -48,7 +48,8 @@ function method(state: any, id: string): any {
 
 /**
  * Every part of the tenant the baseline writes, whole, without what the tenant itself moves on
- * every write (modification times, the admin consent policy's version counter). The transport
+ * every write (modification times, the admin consent policy's version counter, the ids of
+ * permission classifications). The transport
  * config is compared on the properties the scenario gave it: the local Exchange's
  * Set-TransportConfig fills in the defaults of the others, as a real Get- shows them anyway.
  */
@@ -63,6 +64,10 @@ function touched(state: any, transportConfigKeys: string[]): Record<string, unkn
         authenticationMethodsPolicy: copy.policies.authenticationMethodsPolicy,
         authorizationPolicy: copy.policies.authorizationPolicy,
         adminConsentRequestPolicy: copy.policies.adminConsentRequestPolicy,
+        // A classification deleted and created again on restore gets a new id.
+        delegatedPermissionClassifications: (copy.delegatedPermissionClassifications ?? []).map(
+            ({ id, ...rest }: any) => (void id, rest),
+        ),
         conditionalAccess: copy.conditionalAccess,
         hostedOutboundSpamFilterPolicies: copy.exchange.hostedOutboundSpamFilterPolicies,
         remoteDomains: copy.exchange.remoteDomains,
@@ -126,7 +131,7 @@ describe("the local stack's baseline on the contoso-bec tenant", () => {
         });
     });
 
-    test("user consent is limited to verified publishers and the admin workflow is on", () => {
+    test("user consent is limited to verified publishers, sign-in permissions are low risk, and the admin workflow is on", () => {
         const assigned: string[] =
             after.policies.authorizationPolicy.defaultUserRolePermissions
                 .permissionGrantPoliciesAssigned;
@@ -134,6 +139,18 @@ describe("the local stack's baseline on the contoso-bec tenant", () => {
             "ManagePermissionGrantsForSelf.microsoft-user-default-low",
         ]);
         expect(after.policies.adminConsentRequestPolicy.isEnabled).toBe(true);
+        expect(
+            after.delegatedPermissionClassifications.map((c: any) => [
+                c.permissionName,
+                c.classification,
+            ]),
+        ).toEqual([
+            ["openid", "low"],
+            ["profile", "low"],
+            ["email", "low"],
+            ["offline_access", "low"],
+            ["User.Read", "low"],
+        ]);
         expect(JSON.stringify(after.policies.adminConsentRequestPolicy.reviewers)).toContain(
             "62e90394-69f5-4237-9190-012177145e10",
         );
