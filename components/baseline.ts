@@ -94,7 +94,7 @@ export class HardeningBaseline extends pulumi.ComponentResource {
         const parent = { parent: this };
         const defaultMode = args.defaultMode ?? "report-only";
 
-        // 1. Authentication methods first in reading order: the CA strength relies on FIDO2.
+        // 1. Authentication methods first: the phishing-resistant CA policy waits for FIDO2.
         if (args.authenticationMethods) {
             this.authenticationMethods = new AuthenticationMethodsBaseline(
                 `${name}-authentication-methods`,
@@ -103,14 +103,21 @@ export class HardeningBaseline extends pulumi.ComponentResource {
             );
         }
 
-        // 2. Conditional Access and token protection, at the baseline's default mode.
+        // 2. Conditional Access and token protection, at the baseline's default mode. The
+        //    phishing-resistant policy waits for the methods policy, so it never lands before
+        //    FIDO2 is on.
         if (args.conditionalAccess) {
+            const methodsPolicy = this.authenticationMethods?.policy;
             this.conditionalAccess = new ConditionalAccessBaseline(
                 `${name}-conditional-access`,
                 {
                     defaultMode,
                     ...args.conditionalAccess,
                     breakGlassAccounts: args.breakGlassAccounts,
+                    phishingResistantMfaDependsOn: [
+                        ...(args.conditionalAccess.phishingResistantMfaDependsOn ?? []),
+                        ...(methodsPolicy ? [methodsPolicy] : []),
+                    ],
                 },
                 parent,
             );

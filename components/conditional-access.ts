@@ -13,7 +13,8 @@
  * - block the device code flow (a common consent/phishing lure);
  * - protect security-info registration, so a password alone cannot add an attacker's MFA method.
  *
- * Every policy excludes the break-glass accounts.
+ * Every policy excludes the break-glass accounts; MFA for all users also excludes the Directory
+ * Synchronization Accounts role by default (Entra Connect's sync account cannot do MFA).
  */
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
@@ -74,6 +75,15 @@ export const ADMIN_ROLE_TEMPLATE_IDS: Readonly<Record<string, string>> = {
     "Authentication Policy Administrator": "0526716b-113d-4c15-b2c8-68e3c22b9f80",
     "Hybrid Identity Administrator": "8ac3fc64-6eca-42ea-9e69-59f4c7b60eb2",
 };
+
+/**
+ * The built-in "Directory Synchronization Accounts" role (template id, the same in every
+ * tenant): the role Microsoft Entra Connect's sync account holds. The account signs in
+ * unattended from the sync server and cannot do MFA, so Microsoft's "Require multifactor
+ * authentication for all users" template excludes this role; without the exclusion an enforced
+ * MFA-for-all policy stops directory synchronization in a hybrid tenant.
+ */
+export const DIRECTORY_SYNCHRONIZATION_ACCOUNTS_ROLE_ID = "d29b2b05-8046-44ba-8758-1e26182fcf32";
 
 /** The policies this component can declare; the keys of `ConditionalAccessBaselineArgs.policies`. */
 export type ConditionalAccessPolicyKey =
@@ -162,6 +172,21 @@ export interface ConditionalAccessBaselineArgs {
     adminRoleTemplateIds?: string[];
 
     /**
+     * Directory role template ids whose holders are excluded from the MFA-for-all-users policy
+     * (`requireMfaAllUsers`): service accounts that sign in unattended and cannot do MFA.
+     * Default: the Directory Synchronization Accounts role
+     * (`DIRECTORY_SYNCHRONIZATION_ACCOUNTS_ROLE_ID`), as Microsoft's template does; `[]`
+     * excludes no role (a cloud-only tenant). Risk if wrong: without the sync role, enforcing
+     * MFA for all users stops Entra Connect synchronization; an extra role leaves every holder
+     * of it signing in with a password alone.
+     *
+     * Note: only `requireMfaAllUsers` takes these exclusions. The block policies (legacy
+     * authentication, countries, device code, risk) keep applying to these accounts: a sync
+     * account never needs those sign-ins, and its password is worth protecting.
+     */
+    excludedRoleTemplateIds?: string[];
+
+    /**
      * Whether a trusted named location (marked trusted in Entra ID) exempts security-info
      * registration from the MFA-or-compliant-device requirement. Default: true, as Microsoft's
      * template does, so new staff can register their first method in the office.
@@ -182,6 +207,14 @@ export interface ConditionalAccessBaselineArgs {
      * risk policies not declared. Risk if wrong: see `PolicySettings`.
      */
     policies?: Partial<Record<ConditionalAccessPolicyKey, PolicySettings>>;
+
+    /**
+     * Resources the phishing-resistant MFA policy waits for: the authentication methods policy
+     * that turns FIDO2 and passkeys on (`HardeningBaseline` passes it when both are declared).
+     * Default: none. Risk if missing: on a first `up` an enforced policy can land before FIDO2
+     * is on, and the people it covers cannot sign in until it is.
+     */
+    phishingResistantMfaDependsOn?: pulumi.Resource[];
 }
 
 /** The policies the risk detections drive; they need Entra ID P2 and are off unless asked. */
@@ -196,6 +229,20 @@ export function isPolicyDeclared(
     settings: PolicySettings | undefined,
 ): boolean {
     return settings?.enabled ?? !P2_POLICIES.includes(key);
+}
+
+/**
+ * The policies the component declares for these args: those enabled (see `isPolicyDeclared`),
+ * less the country block when there are no allowed countries (it needs their named location).
+ */
+export function declaredPolicyKeys(
+    args: Pick<ConditionalAccessBaselineArgs, "policies" | "allowedCountries">,
+): ConditionalAccessPolicyKey[] {
+    return CONDITIONAL_ACCESS_POLICY_KEYS.filter(
+        (key) =>
+            isPolicyDeclared(key, args.policies?.[key]) &&
+            (key !== "blockOutsideAllowedCountries" || (args.allowedCountries ?? []).length > 0),
+    );
 }
 
 /**
@@ -228,6 +275,9 @@ export class ConditionalAccessBaseline extends pulumi.ComponentResource {
         const allowedCountries = args.allowedCountries ?? [];
         const adminRoles = args.adminRoleTemplateIds ?? Object.values(ADMIN_ROLE_TEMPLATE_IDS);
         const highRiskGroups = args.highRiskGroupIds ?? [];
+        const excludedRoles = args.excludedRoleTemplateIds ?? [
+            DIRECTORY_SYNCHRONIZATION_ACCOUNTS_ROLE_ID,
+        ];
 
         // 1. Resolve the break-glass accounts once; every policy excludes the same ids.
         const excludedUsers = resolveBreakGlassAccounts(args.breakGlassAccounts, this);
@@ -237,6 +287,7 @@ export class ConditionalAccessBaseline extends pulumi.ComponentResource {
         const allUsers = { includedUsers: ["All"], excludedUsers };
 
         // 3. One helper declares a policy if it is enabled, at its own or the default mode.
+        const declaredKeys = declaredPolicyKeys(args);
         const policies: Partial<
             Record<ConditionalAccessPolicyKey, azuread.ConditionalAccessPolicy>
         > = {};
@@ -244,9 +295,10 @@ export class ConditionalAccessBaseline extends pulumi.ComponentResource {
             key: ConditionalAccessPolicyKey,
             title: string,
             body: Omit<azuread.ConditionalAccessPolicyArgs, "displayName" | "state">,
+            dependsOn: pulumi.Resource[] = [],
         ): void => {
             const settings = args.policies?.[key];
-            if (!isPolicyDeclared(key, settings)) {
+            if (!declaredKeys.includes(key)) {
                 return;
             }
             policies[key] = new azuread.ConditionalAccessPolicy(
@@ -256,7 +308,7 @@ export class ConditionalAccessBaseline extends pulumi.ComponentResource {
                     state: policyState(settings?.mode ?? defaultMode),
                     ...body,
                 },
-                { parent: this },
+                { parent: this, dependsOn },
             );
         };
 
@@ -270,10 +322,15 @@ export class ConditionalAccessBaseline extends pulumi.ComponentResource {
             grantControls: { operator: "OR", builtInControls: ["block"] },
         });
 
-        // 5. Everyone proves a second factor for every app.
+        // 5. Everyone proves a second factor for every app, except the service roles that
+        //    cannot (the directory sync account), as Microsoft's template does.
         declare("requireMfaAllUsers", "Require MFA for all users", {
             conditions: {
-                users: allUsers,
+                users: {
+                    ...allUsers,
+                    // An empty list reads back as absent and would show as a diff every run.
+                    ...(excludedRoles.length > 0 ? { excludedRoles } : {}),
+                },
                 applications: { includedApplications: ["All"] },
                 clientAppTypes: ["all"],
             },
@@ -315,6 +372,8 @@ export class ConditionalAccessBaseline extends pulumi.ComponentResource {
                     authenticationStrengthPolicyId: `/policies/authenticationStrengthPolicies/${PHISHING_RESISTANT_STRENGTH_ID}`,
                 },
             },
+            // Never before FIDO2 is on: the strength would lock out everyone it covers.
+            args.phishingResistantMfaDependsOn ?? [],
         );
 
         // 7. Countries: a named location of allowed countries, and a block on everything else.

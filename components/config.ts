@@ -23,9 +23,11 @@ import {
 } from "./authentication-methods";
 import { isBreakGlassEntry, OBJECT_ID_PATTERN } from "./break-glass";
 import {
+    ADMIN_ROLE_TEMPLATE_IDS,
     CONDITIONAL_ACCESS_POLICY_KEYS,
     ConditionalAccessBaselineArgs,
     ConditionalAccessPolicyKey,
+    declaredPolicyKeys,
     isPolicyDeclared,
     POLICY_MODES,
     PolicyMode,
@@ -45,6 +47,13 @@ export const BASELINE_CONFIG_KEY = "baseline";
 
 /** Prefix of every key in a validation message. */
 const ROOT = "bec-guard:baseline";
+
+/**
+ * The lifetime of the Temporary Access Pass quarantine release issues, in minutes (the same as
+ * `TAP_LIFETIME_MINUTES` in dynamic-providers/quarantine/release.ts, which a test checks). The
+ * baseline's TAP limits must allow it.
+ */
+export const RELEASE_TAP_LIFETIME_MINUTES = 60;
 
 // ---------------------------------------------------------------------------------------------
 // The shape
@@ -84,6 +93,11 @@ export interface ValidatedBaseline {
     consent?: ConsentBaselineArgs;
     exchangeProtection?: ExchangeProtectionBaselineArgs;
     mailDomains: MailAuthenticationArgs[];
+    /**
+     * Risks the config cannot rule out by itself (they depend on the tenant), one sentence each,
+     * for the program to print as preview warnings. Empty when there are none.
+     */
+    warnings: string[];
 }
 
 /** One thing wrong with the config. */
@@ -213,6 +227,7 @@ export function parseBaselineConfig(
         breakGlassAccounts: breakGlass,
         defaultMode,
         mailDomains: [],
+        warnings: [],
     };
     const conditionalAccess = section(problems, "conditionalAccess", config.conditionalAccess);
     if (conditionalAccess) {
@@ -253,8 +268,9 @@ export function parseBaselineConfig(
         result.mailDomains = checkMailAuthentication(problems, mail);
     }
 
-    // 4. Mistakes across families.
+    // 4. Mistakes across families, and with what quarantine release needs.
     checkPhishingResistantNeedsFido2(problems, result);
+    checkReleaseTemporaryAccessPass(problems, result);
 
     if (problems.list.length > 0) {
         throw new BaselineConfigError(problems.list);
@@ -389,6 +405,7 @@ function checkConditionalAccess(
         "includeUnknownCountries",
         "highRiskGroupIds",
         "adminRoleTemplateIds",
+        "excludedRoleTemplateIds",
         "exemptTrustedLocationsFromRegistration",
         "displayNamePrefix",
         "policies",
@@ -422,6 +439,14 @@ function checkConditionalAccess(
         "a directory role template id (GUID)",
         "use the role's template id (docs: Microsoft Entra built-in roles), or leave the key out for the built-in admin list",
     );
+    stringList(
+        problems,
+        `${key}.excludedRoleTemplateIds`,
+        ca.excludedRoleTemplateIds,
+        isGuid,
+        "a directory role template id (GUID)",
+        "use the role's template id, e.g. d29b2b05-8046-44ba-8758-1e26182fcf32 (Directory Synchronization Accounts), or [] to exclude no role",
+    );
     if (
         ca.displayNamePrefix !== undefined &&
         (typeof ca.displayNamePrefix !== "string" || ca.displayNamePrefix.trim() === "")
@@ -452,11 +477,11 @@ function checkConditionalAccess(
         );
     }
 
-    // 4. An enforced policy without a break-glass account can lock every administrator out.
-    const enforced = CONDITIONAL_ACCESS_POLICY_KEYS.filter(
-        (policy) =>
-            isPolicyDeclared(policy, policies[policy]) &&
-            (policies[policy]?.mode ?? caMode) === "enforced",
+    // 4. An enforced policy without a break-glass account can lock every administrator out
+    //    (only policies the component will declare: no country block without countries).
+    const allowedCountries = Array.isArray(ca.allowedCountries) ? ca.allowedCountries : [];
+    const enforced = declaredPolicyKeys({ policies, allowedCountries }).filter(
+        (policy) => (policies[policy]?.mode ?? caMode) === "enforced",
     );
     if (enforced.length > 0 && breakGlass.length === 0) {
         problems.add(
@@ -639,6 +664,7 @@ function checkConsent(problems: Problems, consent: Record<string, unknown>): Con
     const key = `${ROOT}.consent`;
     knownKeys(problems, key, consent, [
         "userConsent",
+        "lowRiskPermissions",
         "adminConsentWorkflow",
         "reviewers",
         "notifyReviewers",
@@ -646,6 +672,15 @@ function checkConsent(problems: Problems, consent: Record<string, unknown>): Con
         "requestDurationInDays",
     ]);
     boolean(problems, `${key}.adminConsentWorkflow`, consent.adminConsentWorkflow);
+    if (consent.lowRiskPermissions !== undefined && !Array.isArray(consent.lowRiskPermissions)) {
+        problems.add(
+            `${key}.lowRiskPermissions`,
+            consent.lowRiskPermissions,
+            "not a list",
+            "give a YAML list of openid, profile, email, offline_access, User.Read, or [] to leave the tenant's classifications",
+        );
+        return consent as ConsentBaselineArgs;
+    }
     if (consent.reviewers !== undefined && !Array.isArray(consent.reviewers)) {
         problems.add(
             `${key}.reviewers`,
@@ -989,25 +1024,94 @@ function checkSpf(problems: Problems, key: string, spf: Record<string, unknown>)
 // ----- Across families -----------------------------------------------------------------------
 
 /**
- * Requiring phishing-resistant MFA while FIDO2 is off locks the people it protects out: the
- * strength accepts FIDO2 keys, passkeys, Windows Hello and certificates, and in most tenants
- * FIDO2/passkeys are the only one of those deployed.
+ * Requiring phishing-resistant MFA while FIDO2 is off, or on only for groups that leave some of
+ * the covered people out, locks them out: the strength accepts FIDO2 keys, passkeys, Windows
+ * Hello and certificates, and in most tenants FIDO2/passkeys are the only one of those deployed.
  */
 function checkPhishingResistantNeedsFido2(problems: Problems, result: ValidatedBaseline): void {
     const ca = result.conditionalAccess;
     const am = result.authenticationMethods;
     if (!ca || !am) return;
-    const settings = ca.policies?.requirePhishingResistantMfa;
-    const mode = settings?.mode ?? ca.defaultMode ?? result.defaultMode;
-    if (!isPolicyDeclared("requirePhishingResistantMfa", settings) || mode === "off") return;
-    const fido2 = am.fido2;
-    if (fido2 === false) return; // not managed here: the tenant's own setting stands
-    if ((fido2?.state ?? "enabled") === "disabled") {
+    const mode =
+        ca.policies?.requirePhishingResistantMfa?.mode ?? ca.defaultMode ?? result.defaultMode;
+    if (!declaredPolicyKeys(ca).includes("requirePhishingResistantMfa") || mode === "off") return;
+    if (am.fido2 === false) return; // not managed here: the tenant's own setting stands
+    const policy = `Conditional Access requires phishing-resistant MFA (policy requirePhishingResistantMfa, mode ${mode})`;
+    const fido2 = authenticationMethodsInputs(am).fido2 ?? {};
+
+    // 1. FIDO2 off: nobody the policy covers can meet it.
+    if ((fido2.state ?? "enabled") === "disabled") {
         problems.add(
             `${ROOT}.authenticationMethods.fido2.state`,
             "disabled",
-            `Conditional Access requires phishing-resistant MFA (policy requirePhishingResistantMfa, mode ${mode}) while FIDO2 and passkeys are off in the same stack, so the finance, executive and admin users it covers cannot sign in once it is enforced`,
+            `${policy} while FIDO2 and passkeys are off in the same stack, so the finance, executive and admin users it covers cannot sign in once it is enforced`,
             'set authenticationMethods.fido2.state to "enabled", or set conditionalAccess.policies.requirePhishingResistantMfa.mode to "off"',
+        );
+        return;
+    }
+
+    // 2. FIDO2 for some groups only: every high-risk group must be one of them.
+    const included = (fido2.includeGroups ?? ["all_users"]).map((g) => g.toLowerCase());
+    if (included.includes("all_users")) return;
+    const missing = (ca.highRiskGroupIds ?? []).filter((g) => !included.includes(g.toLowerCase()));
+    if (missing.length > 0) {
+        problems.add(
+            `${ROOT}.authenticationMethods.fido2.includeGroups`,
+            fido2.includeGroups,
+            `${policy} for conditionalAccess.highRiskGroupIds ${missing.join(", ")}, which FIDO2 and passkeys are not enabled for, so their members cannot register a passkey and are locked out once it is enforced`,
+            `add ${missing.join(", ")} to authenticationMethods.fido2.includeGroups, or set it to ["all_users"]`,
+        );
+    }
+
+    // 3. Admin roles are not groups: whether their holders are in the FIDO2 groups is the
+    //    tenant's to say, so warn rather than refuse.
+    const roles = ca.adminRoleTemplateIds ?? Object.values(ADMIN_ROLE_TEMPLATE_IDS);
+    if (roles.length > 0) {
+        result.warnings.push(
+            `${ROOT}.authenticationMethods.fido2.includeGroups limits FIDO2 and passkeys to ${JSON.stringify(fido2.includeGroups)}, ` +
+                `but ${policy} also covers ${roles.length} admin role(s): an administrator outside those groups cannot register a passkey and is locked out once it is enforced. ` +
+                'Fix: put every administrator in one of those groups, or set fido2.includeGroups to ["all_users"].',
+        );
+    }
+}
+
+/**
+ * Quarantine release issues a Temporary Access Pass of `RELEASE_TAP_LIFETIME_MINUTES` for MFA
+ * re-registration in person. Graph refuses a pass while the method is off or outside the
+ * policy's lifetime limits, so such a baseline would make every release fail.
+ */
+function checkReleaseTemporaryAccessPass(problems: Problems, result: ValidatedBaseline): void {
+    const am = result.authenticationMethods;
+    if (!am || am.temporaryAccessPass === false) return; // not managed here
+    const tap = authenticationMethodsInputs(am).temporaryAccessPass ?? {};
+    const key = `${ROOT}.authenticationMethods.temporaryAccessPass`;
+    const minutes = RELEASE_TAP_LIFETIME_MINUTES;
+    const why = `quarantine release issues a ${minutes}-minute Temporary Access Pass for MFA re-registration, which Graph refuses`;
+
+    if (tap.state === "disabled") {
+        problems.add(
+            `${key}.state`,
+            tap.state,
+            `${why} while the method is off, so no contained user could be released`,
+            'set it to "enabled", or set temporaryAccessPass to false to leave the tenant\'s setting',
+        );
+    }
+    const max = tap.maximumLifetimeInMinutes;
+    if (typeof max === "number" && max < minutes) {
+        problems.add(
+            `${key}.maximumLifetimeInMinutes`,
+            max,
+            `${why} above this maximum, so every release would fail`,
+            `raise it to at least ${minutes}`,
+        );
+    }
+    const min = tap.minimumLifetimeInMinutes;
+    if (typeof min === "number" && min > minutes) {
+        problems.add(
+            `${key}.minimumLifetimeInMinutes`,
+            min,
+            `${why} below this minimum, so every release would fail`,
+            `lower it to at most ${minutes}`,
         );
     }
 }

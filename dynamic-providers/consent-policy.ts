@@ -6,6 +6,10 @@
  *   and chat consent), which this resource never touches.
  * - `adminConsentRequestPolicy`: the admin consent workflow (users ask, named reviewers decide).
  *   Graph takes it by PUT, so the whole object is always sent.
+ * - the delegated permission classifications of Microsoft Graph's service principal: user
+ *   consent `verifiedPublishersLowRisk` lets users consent only to permissions classified low,
+ *   so a tenant that classified none lets them consent to nothing. The resource classifies the
+ *   sign-in permissions it is given (openid, profile, email, offline_access, User.Read) as low.
  *
  * Both cannot be created or deleted: create records what the tenant had, delete restores it.
  * An illicit consent grant is how a BEC attacker keeps mailbox access after a password reset,
@@ -83,6 +87,14 @@ export interface ConsentPolicyInputs {
     userConsent?: UserConsent;
     /** The admin consent workflow, replaced as a whole. Default: not managed. */
     adminConsentWorkflow?: AdminConsentWorkflow;
+    /**
+     * Microsoft Graph delegated permissions, by name, classified `low` so that user consent
+     * `verifiedPublishersLowRisk` lets users consent to them: only the sign-in and basic profile
+     * permissions in `LOW_RISK_PERMISSION_IDS`. Default: not managed. Risk if empty while user
+     * consent is `verifiedPublishersLowRisk`: users can consent to nothing (every sign-in with a
+     * new app becomes an admin consent request) unless the tenant classified some itself.
+     */
+    lowRiskPermissions?: LowRiskPermission[];
 }
 
 export type ConsentPolicyArgs = {
@@ -92,6 +104,27 @@ export type ConsentPolicyArgs = {
 // ---------------------------------------------------------------------------------------------
 // Pure logic
 // ---------------------------------------------------------------------------------------------
+
+/** Microsoft Graph's application id: its service principal holds the classifications. */
+export const MICROSOFT_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000";
+
+/**
+ * The delegated permissions of Microsoft Graph that may be classified low risk here, with their
+ * ids (the same in every tenant). Sign-in and the user's own basic profile only, as Microsoft
+ * recommends; a permission reaching mail, files or other users is never "low" in a BEC
+ * baseline: an app granted it by a phished user reads what the attacker wants.
+ */
+export const LOW_RISK_PERMISSION_IDS = {
+    openid: "37f7f235-527c-4136-accd-4a02d197296e",
+    profile: "14dad69e-099b-42c9-810b-d002981feec1",
+    email: "64a6cdd6-aab1-4aaf-94b8-3cc8405e90d0",
+    offline_access: "7427e0e9-2fba-42fe-b0c0-848c9e6a8182",
+    "User.Read": "e1fe6dd8-ba31-4d61-89e7-88639da4683d",
+} as const;
+
+export type LowRiskPermission = keyof typeof LOW_RISK_PERMISSION_IDS;
+
+export const LOW_RISK_PERMISSIONS = Object.keys(LOW_RISK_PERMISSION_IDS) as LowRiskPermission[];
 
 /** The built-in permission grant policy behind each user consent setting (none for disabled). */
 export const USER_CONSENT_POLICIES: Record<UserConsent, string | undefined> = {
@@ -197,26 +230,56 @@ export function adminConsentMatches(
     return deepEqual(norm(declared), norm(actual));
 }
 
+/** The inputs a ConsentPolicy declares (everything else in its state is output). */
+const INPUT_KEYS = ["userConsent", "adminConsentWorkflow", "lowRiskPermissions"];
+
+function checkLowRiskPermissions(failures: InputFailure[], value: unknown): void {
+    if (value === undefined) return;
+    if (!Array.isArray(value)) {
+        failures.push(
+            inputFailure(
+                "lowRiskPermissions",
+                value,
+                "not a list",
+                `give a list of permission names from ${LOW_RISK_PERMISSIONS.join(", ")}`,
+            ),
+        );
+        return;
+    }
+    value.forEach((name, i) => {
+        if (LOW_RISK_PERMISSIONS.includes(name as LowRiskPermission)) return;
+        failures.push(
+            inputFailure(
+                `lowRiskPermissions[${i}]`,
+                name,
+                "not a sign-in or basic profile permission of Microsoft Graph, so it is never classified low risk here (users could then grant it to any verified publisher's app)",
+                `use ${LOW_RISK_PERMISSIONS.join(", ")}; approve apps needing more through the admin consent workflow`,
+            ),
+        );
+    });
+}
+
 /** Validates inputs at preview time. */
 export function validateConsentPolicy(inputs: Record<string, unknown>): InputFailure[] {
     const failures: InputFailure[] = [];
 
     // 1. Known keys only.
     for (const [key, value] of declaredEntries(inputs)) {
-        if (key !== "userConsent" && key !== "adminConsentWorkflow") {
+        if (!INPUT_KEYS.includes(key)) {
             failures.push(
                 inputFailure(
                     key,
                     value,
                     "not a setting of the consent policy",
-                    "use userConsent or adminConsentWorkflow",
+                    `use one of ${INPUT_KEYS.join(", ")}`,
                 ),
             );
         }
     }
 
-    // 2. User consent.
+    // 2. User consent, and the permissions users may consent to under verifiedPublishersLowRisk.
     checkOneOf(failures, "userConsent", inputs.userConsent, USER_CONSENT_VALUES);
+    checkLowRiskPermissions(failures, inputs.lowRiskPermissions);
 
     // 3. The admin consent workflow.
     const workflow = inputs.adminConsentWorkflow;
@@ -336,6 +399,97 @@ export interface ConsentRecord {
     permissionGrantPoliciesAssigned?: string[];
     /** The writable adminConsentRequestPolicy, when the workflow is declared. */
     adminConsentRequestPolicy?: Record<string, unknown>;
+    /**
+     * For each declared low-risk permission, its classification before (null: none), when
+     * `lowRiskPermissions` is declared.
+     */
+    permissionClassifications?: RecordedClassification[];
+}
+
+/** What one permission was classified as before this resource classified it low. */
+export interface RecordedClassification {
+    permissionName: string;
+    permissionId: string;
+    /** `low`, `medium` or `high`, or null when it had no classification. */
+    classification: string | null;
+}
+
+/** One classification on Microsoft Graph's service principal, as Graph returns it. */
+export interface PermissionClassification {
+    id: string;
+    permissionId: string;
+    permissionName?: string | null;
+    classification: string;
+}
+
+/** The classification the tenant has for a permission, if any. */
+function classificationOf(
+    current: readonly PermissionClassification[],
+    permissionId: string,
+): PermissionClassification | undefined {
+    return current.find((c) => String(c.permissionId).toLowerCase() === permissionId);
+}
+
+/** What the tenant has now for each of these permissions (before we change it). */
+export function recordClassifications(
+    current: readonly PermissionClassification[],
+    names: readonly LowRiskPermission[],
+): RecordedClassification[] {
+    return names.map((permissionName) => {
+        const permissionId = LOW_RISK_PERMISSION_IDS[permissionName];
+        return {
+            permissionName,
+            permissionId,
+            classification: classificationOf(current, permissionId)?.classification ?? null,
+        };
+    });
+}
+
+/** One change to the classifications: delete one (by its id), or create one. */
+export type ClassificationWrite =
+    | { kind: "delete"; id: string; permissionName: string }
+    | { kind: "create"; permissionId: string; permissionName: string; classification: string };
+
+/**
+ * The writes that give each permission the classification wanted (null: none). Graph has no
+ * update for a classification, so a different one is deleted and the wanted one created.
+ */
+export function planClassifications(
+    current: readonly PermissionClassification[],
+    wanted: ReadonlyArray<{
+        permissionName: string;
+        permissionId: string;
+        classification: string | null;
+    }>,
+): ClassificationWrite[] {
+    return wanted.flatMap((w): ClassificationWrite[] => {
+        const now = classificationOf(current, w.permissionId.toLowerCase());
+        if ((now?.classification ?? null) === w.classification) return [];
+        const remove: ClassificationWrite[] = now
+            ? [{ kind: "delete", id: now.id, permissionName: w.permissionName }]
+            : [];
+        const create: ClassificationWrite[] =
+            w.classification === null
+                ? []
+                : [
+                      {
+                          kind: "create",
+                          permissionId: w.permissionId,
+                          permissionName: w.permissionName,
+                          classification: w.classification,
+                      },
+                  ];
+        return [...remove, ...create];
+    });
+}
+
+/** The declared permissions as classifications wanted: every one low. */
+function lowRiskWanted(names: readonly LowRiskPermission[]): RecordedClassification[] {
+    return names.map((permissionName) => ({
+        permissionName,
+        permissionId: LOW_RISK_PERMISSION_IDS[permissionName],
+        classification: "low",
+    }));
 }
 
 /** Inputs without outputs and bookkeeping. */
@@ -344,6 +498,7 @@ export function consentInputsOf(props: Record<string, any>): ConsentPolicyInputs
     if (props.userConsent !== undefined) out.userConsent = props.userConsent;
     if (props.adminConsentWorkflow !== undefined)
         out.adminConsentWorkflow = props.adminConsentWorkflow;
+    if (props.lowRiskPermissions !== undefined) out.lowRiskPermissions = props.lowRiskPermissions;
     return out;
 }
 
@@ -366,6 +521,16 @@ export function consentDrift(inputs: ConsentPolicyInputs, tenant: ConsentTenantS
             );
         }
     }
+    for (const record of recordClassifications(
+        tenant.classifications,
+        inputs.lowRiskPermissions ?? [],
+    )) {
+        if (record.classification !== "low") {
+            drift.push(
+                `lowRiskPermissions: declared ${record.permissionName} classified low, tenant has ${showValue(record.classification)}`,
+            );
+        }
+    }
     return drift;
 }
 
@@ -374,21 +539,44 @@ export function consentDrift(inputs: ConsentPolicyInputs, tenant: ConsentTenantS
 // ---------------------------------------------------------------------------------------------
 
 const AUTHORIZATION_POLICY = "/policies/authorizationPolicy";
+const SERVICE_PRINCIPALS = "/servicePrincipals";
 const ADMIN_CONSENT_POLICY = "/policies/adminConsentRequestPolicy";
 
 export interface ConsentTenantState {
     permissionGrantPoliciesAssigned: string[];
     adminConsentRequestPolicy: Record<string, unknown>;
+    /** Microsoft Graph's service principal (object id), when classifications were read. */
+    graphServicePrincipalId?: string;
+    /** The classifications on it (empty when not read). */
+    classifications: PermissionClassification[];
+}
+
+/** Which parts of the tenant a call needs. */
+interface ConsentNeeds {
+    userConsent: boolean;
+    workflow: boolean;
+    classifications: boolean;
+}
+
+const ALL_PARTS: ConsentNeeds = { userConsent: true, workflow: true, classifications: true };
+
+function needsOf(inputs: ConsentPolicyInputs): ConsentNeeds {
+    return {
+        userConsent: inputs.userConsent !== undefined,
+        workflow: inputs.adminConsentWorkflow !== undefined,
+        classifications: inputs.lowRiskPermissions !== undefined,
+    };
 }
 
 /** Reads the parts of both policies this resource may touch (only the ones it needs). */
 export async function readConsentState(
     graph: PolicyGraph,
-    need: { userConsent: boolean; workflow: boolean },
+    need: ConsentNeeds,
 ): Promise<ConsentTenantState> {
-    const [authorization, adminConsent] = await Promise.all([
+    const [authorization, adminConsent, classified] = await Promise.all([
         need.userConsent ? graph.get(AUTHORIZATION_POLICY) : Promise.resolve({}),
         need.workflow ? graph.get(ADMIN_CONSENT_POLICY) : Promise.resolve({}),
+        need.classifications ? readClassifications(graph) : Promise.resolve(undefined),
     ]);
     const defaults = (authorization as Record<string, any>).defaultUserRolePermissions ?? {};
     return {
@@ -396,7 +584,57 @@ export async function readConsentState(
             ? [...defaults.permissionGrantPoliciesAssigned]
             : [],
         adminConsentRequestPolicy: adminConsent as Record<string, unknown>,
+        graphServicePrincipalId: classified?.servicePrincipalId,
+        classifications: classified?.classifications ?? [],
     };
+}
+
+/** Microsoft Graph's service principal in the tenant and its permission classifications. */
+async function readClassifications(
+    graph: PolicyGraph,
+): Promise<{ servicePrincipalId: string; classifications: PermissionClassification[] }> {
+    const filter = encodeURIComponent(`appId eq '${MICROSOFT_GRAPH_APP_ID}'`);
+    const found = await graph.list(`/servicePrincipals?$filter=${filter}&$select=id,appId`);
+    if (found.length === 0) {
+        throw new Error(
+            `lowRiskPermissions: Microsoft Graph's service principal (appId ${MICROSOFT_GRAPH_APP_ID}) ` +
+                "is not in the tenant, so its permissions cannot be classified. Fix: check the " +
+                "tenant, or leave lowRiskPermissions out.",
+        );
+    }
+    const servicePrincipalId = String(found[0].id);
+    const classifications = (await graph.list(
+        `${SERVICE_PRINCIPALS}/${servicePrincipalId}/delegatedPermissionClassifications`,
+    )) as PermissionClassification[];
+    return { servicePrincipalId, classifications: withoutODataControl(classifications) };
+}
+
+/** Sends the classification writes, deletes before creates (one per permission at a time). */
+async function writeClassifications(
+    graph: PolicyGraph,
+    servicePrincipalId: string | undefined,
+    writes: ClassificationWrite[],
+    label: string,
+): Promise<void> {
+    if (writes.length === 0) return;
+    if (!servicePrincipalId) throw new Error("Microsoft Graph's service principal was not read");
+    const base = `${SERVICE_PRINCIPALS}/${servicePrincipalId}/delegatedPermissionClassifications`;
+    for (const write of writes) {
+        if (write.kind === "delete") {
+            progress(label, `removing the classification of ${write.permissionName}`);
+            await graph.delete(`${base}/${write.id}`);
+        } else {
+            progress(
+                label,
+                `classifying Microsoft Graph permission ${write.permissionName} as ${write.classification}`,
+            );
+            await graph.post(base, {
+                permissionId: write.permissionId,
+                permissionName: write.permissionName,
+                classification: write.classification,
+            });
+        }
+    }
 }
 
 async function writeUserConsentList(graph: PolicyGraph, list: string[]): Promise<void> {
@@ -440,16 +678,45 @@ async function applyConsent(
             await putAdminConsent(graph, body);
         }
     }
+
+    // 3. The permissions users may consent to under verifiedPublishersLowRisk.
+    const lowRisk = inputs.lowRiskPermissions ?? [];
+    await writeClassifications(
+        graph,
+        tenant.graphServicePrincipalId,
+        planClassifications(tenant.classifications, lowRiskWanted(lowRisk)),
+        label,
+    );
+    if (inputs.userConsent === "verifiedPublishersLowRisk" && lowRisk.length === 0) {
+        progress(
+            label,
+            "warning: users may consent only to permissions classified low risk, and this " +
+                "resource classifies none (lowRiskPermissions); if the tenant has none either, " +
+                "every app sign-in needs admin consent",
+        );
+    }
 }
 
-/** Puts back what a record holds, for the parts listed in `which`. */
+/**
+ * Puts back what a record holds, for the parts listed in `which`; for the classifications,
+ * only those of the permissions in `releasedPermissions` (all recorded ones when absent).
+ */
 async function restoreConsent(
     graph: PolicyGraph,
     record: ConsentRecord,
     tenant: ConsentTenantState,
-    which: { userConsent: boolean; workflow: boolean },
+    which: ConsentNeeds,
     label: string,
+    releasedPermissions?: readonly string[],
 ): Promise<void> {
+    if (which.classifications && record.permissionClassifications) {
+        const released = record.permissionClassifications.filter(
+            (r) => releasedPermissions?.includes(r.permissionName) ?? true,
+        );
+        const writes = planClassifications(tenant.classifications, released);
+        if (writes.length > 0) progress(label, "restoring the recorded permission classifications");
+        await writeClassifications(graph, tenant.graphServicePrincipalId, writes, label);
+    }
     if (which.userConsent && record.permissionGrantPoliciesAssigned) {
         const list = restoredConsentList(
             record.permissionGrantPoliciesAssigned,
@@ -488,6 +755,12 @@ function recordOf(tenant: ConsentTenantState, inputs: ConsentPolicyInputs): Cons
     if (inputs.adminConsentWorkflow !== undefined) {
         record.adminConsentRequestPolicy = writableAdminConsent(tenant.adminConsentRequestPolicy);
     }
+    if (inputs.lowRiskPermissions !== undefined) {
+        record.permissionClassifications = recordClassifications(
+            tenant.classifications,
+            inputs.lowRiskPermissions,
+        );
+    }
     return record;
 }
 
@@ -513,13 +786,9 @@ export const consentPolicyProvider: pulumi.dynamic.ResourceProvider = {
         const label = consentLabel(inputs);
         const graph = await openGraph();
         const declared = consentInputsOf(inputs);
-        const need = {
-            userConsent: declared.userConsent !== undefined,
-            workflow: declared.adminConsentWorkflow !== undefined,
-        };
 
         // 1. Record what the tenant has for every declared part.
-        const tenant = await readConsentState(graph, need);
+        const tenant = await readConsentState(graph, needsOf(declared));
         const previous = recordOf(tenant, declared);
 
         // 2. Apply; a failure keeps the record so delete can still restore.
@@ -535,10 +804,7 @@ export const consentPolicyProvider: pulumi.dynamic.ResourceProvider = {
     async read(id, props) {
         const graph = await openGraph();
         const declared = consentInputsOf(props);
-        const tenant = await readConsentState(graph, {
-            userConsent: declared.userConsent !== undefined,
-            workflow: declared.adminConsentWorkflow !== undefined,
-        });
+        const tenant = await readConsentState(graph, needsOf(declared));
         return { id, props: { ...props, drift: consentDrift(declared, tenant) } };
     },
 
@@ -547,9 +813,20 @@ export const consentPolicyProvider: pulumi.dynamic.ResourceProvider = {
         const graph = await openGraph();
         const declared = consentInputsOf(news);
         const recorded: ConsentRecord = clone(olds.previous ?? {});
-        const tenant = await readConsentState(graph, { userConsent: true, workflow: true });
+        const need = {
+            ...ALL_PARTS,
+            classifications:
+                declared.lowRiskPermissions !== undefined ||
+                recorded.permissionClassifications !== undefined,
+        };
+        const tenant = await readConsentState(graph, need);
 
-        // 1. Parts no longer declared go back to their recorded values and leave the record.
+        // 1. Parts no longer declared go back to their recorded values and leave the record;
+        //    so do the classifications of permissions no longer listed.
+        const stillListed: readonly string[] = declared.lowRiskPermissions ?? [];
+        const releasedPermissions = (recorded.permissionClassifications ?? [])
+            .map((r) => r.permissionName)
+            .filter((name) => !stillListed.includes(name));
         const released = {
             userConsent:
                 declared.userConsent === undefined &&
@@ -557,26 +834,34 @@ export const consentPolicyProvider: pulumi.dynamic.ResourceProvider = {
             workflow:
                 declared.adminConsentWorkflow === undefined &&
                 recorded.adminConsentRequestPolicy !== undefined,
+            classifications: releasedPermissions.length > 0,
         };
         const previous: ConsentRecord = {
             ...recordOf(tenant, declared),
-            ...keptRecord(recorded, declared),
+            ...keptRecord(recorded, declared, tenant),
         };
         const outs = { ...news, previous, drift: [] as string[] };
         try {
-            await restoreConsent(graph, recorded, tenant, released, label);
+            await restoreConsent(graph, recorded, tenant, released, label, releasedPermissions);
 
             // 2. Declared parts are applied (newly declared ones were recorded above).
-            await applyConsent(
-                graph,
-                declared,
-                await readConsentState(graph, { userConsent: true, workflow: true }),
-                label,
-            );
+            await applyConsent(graph, declared, await readConsentState(graph, need), label);
         } catch (err) {
-            throw Object.assign(partial(err, { ...outs, previous: { ...recorded, ...previous } }), {
-                id,
-            });
+            // Keep every record until its restore is done: nothing recorded may be lost.
+            const classifications = [
+                ...(previous.permissionClassifications ?? []),
+                ...(recorded.permissionClassifications ?? []).filter((r) =>
+                    releasedPermissions.includes(r.permissionName),
+                ),
+            ];
+            const kept = {
+                ...recorded,
+                ...previous,
+                ...(classifications.length > 0
+                    ? { permissionClassifications: classifications }
+                    : {}),
+            };
+            throw Object.assign(partial(err, { ...outs, previous: kept }), { id });
         }
         return { outs };
     },
@@ -588,20 +873,38 @@ export const consentPolicyProvider: pulumi.dynamic.ResourceProvider = {
         const which = {
             userConsent: recorded.permissionGrantPoliciesAssigned !== undefined,
             workflow: recorded.adminConsentRequestPolicy !== undefined,
+            classifications: recorded.permissionClassifications !== undefined,
         };
         const tenant = await readConsentState(graph, which);
         await restoreConsent(graph, recorded, tenant, which, label);
     },
 };
 
-/** Keeps the records of parts still declared (their original values, not today's). */
-function keptRecord(recorded: ConsentRecord, declared: ConsentPolicyInputs): ConsentRecord {
+/**
+ * Keeps the records of parts still declared (their original values, not today's); a permission
+ * newly listed is recorded from the tenant as it is now.
+ */
+function keptRecord(
+    recorded: ConsentRecord,
+    declared: ConsentPolicyInputs,
+    tenant: ConsentTenantState,
+): ConsentRecord {
     const kept: ConsentRecord = {};
     if (declared.userConsent !== undefined && recorded.permissionGrantPoliciesAssigned) {
         kept.permissionGrantPoliciesAssigned = recorded.permissionGrantPoliciesAssigned;
     }
     if (declared.adminConsentWorkflow !== undefined && recorded.adminConsentRequestPolicy) {
         kept.adminConsentRequestPolicy = recorded.adminConsentRequestPolicy;
+    }
+    const listed = declared.lowRiskPermissions;
+    const old = recorded.permissionClassifications;
+    if (listed !== undefined && old) {
+        // A permission still listed keeps its original record; a new one is recorded now.
+        kept.permissionClassifications = listed.map(
+            (name) =>
+                old.find((r) => r.permissionName === name) ??
+                recordClassifications(tenant.classifications, [name])[0],
+        );
     }
     return kept;
 }
@@ -612,7 +915,8 @@ function keptRecord(recorded: ConsentRecord, declared: ConsentPolicyInputs): Con
  *
  * Note: declare at most one per tenant. Restoring `adminConsentRequestPolicy` puts back its
  * writable fields (isEnabled, notifyReviewers, remindersEnabled, requestDurationInDays,
- * reviewers); Graph's read-only `version` counter moves on.
+ * reviewers); Graph's read-only `version` counter moves on. A permission classification has no
+ * update in Graph: one replaced (or restored) is deleted and created again, with a new id.
  */
 export class ConsentPolicy extends pulumi.dynamic.Resource {
     /** What the tenant had before this resource changed it. */

@@ -479,11 +479,32 @@ export function exchangeDrift(snapshot: ExchangeSnapshot, declared: ExchangeSett
         });
 }
 
-/** A regular expression matching an address at exactly this domain in a Reply-To header. */
+// The parts of a Reply-To header the exception pattern accepts. The attacker writes this header,
+// so the pattern must match the WHOLE value and allow exactly one "@": the one of the address
+// at the end. Display-name text therefore may hold no "@", and nothing that could open a second
+// address or make a mail client read the quotes differently from the pattern: no "<" ">", no
+// list separators "," ";", no group ":", no comment "(" ")", no domain literal "[" "]", no
+// escape "\". A quoted display name may hold commas ("Smith, John"), never "@", "<", ">" or "\".
+// Only the syntax Exchange documents for rule patterns is used (classes, \s, \A, \z, *, +, ?).
+
+/** One display-name character outside quotes. */
+const PHRASE_CHAR = '[^"@<>,;:\\\\()\\[\\]]';
+/** A quoted display name. */
+const QUOTED_PHRASE = '"[^"@<>\\\\]*"';
+/** The address's local part: no space and nothing that could start another address. */
+const LOCAL_PART = '[^"@<>,;:\\\\()\\[\\]\\s]+';
+
+/**
+ * The Exchange rule pattern (case-insensitive, as Exchange matches) for a Reply-To header whose
+ * one and only address is at exactly this domain: `addr@domain`, `<addr@domain>` or
+ * `Display Name <addr@domain>`, anchored from the start (`\A`) to the end (`\z`) of the header.
+ * A header with a second address, or with the domain only in its display name, does not match,
+ * so it is not exempt from the warning. Subdomains are not included: list them as their own
+ * accepted or partner domains.
+ */
 export function replyToDomainPattern(domain: string): string {
     const escaped = domain.toLowerCase().replace(/[.*+?^${}()|[\]\\-]/g, (c) => `\\${c}`);
-    // The address ends at ">", a space, a separator or the end of the header.
-    return `@${escaped}(>|\\s|,|;|$)`;
+    return `\\A(${PHRASE_CHAR}|${QUOTED_PHRASE})*<?${LOCAL_PART}@${escaped}>?\\s*\\z`;
 }
 
 /** The domains whose Reply-To addresses are expected: accepted domains plus partners. */

@@ -256,12 +256,53 @@ export function tokenProtectionDrift(
         );
 }
 
-/** The writable fields of a policy we read (to restore an adopted policy exactly). */
+/**
+ * The members of a policy's `conditions` a write may carry (beta conditionalAccessConditionSet),
+ * with the empty value that clears each. Graph also returns deprecated members (`times`,
+ * `deviceStates`) that a write must not send back.
+ */
+const WRITABLE_CONDITIONS: Readonly<Record<string, null | []>> = {
+    users: null,
+    applications: null,
+    clientApplications: null,
+    clientAppTypes: [],
+    platforms: null,
+    locations: null,
+    devices: null,
+    signInRiskLevels: [],
+    userRiskLevels: [],
+    servicePrincipalRiskLevels: [],
+    insiderRiskLevels: null,
+    authenticationFlows: null,
+};
+
+/**
+ * The writable fields of a policy we read, as a PATCH that restores an adopted policy exactly:
+ * its writable conditions as read, the deprecated ones left out, and each condition our own
+ * body sets but the policy lacked sent empty, so what our write added is cleared again. An
+ * authentication strength is sent by id only (Graph returns it expanded, read-only fields and all).
+ */
 export function writablePolicy(policy: Record<string, unknown>): Record<string, unknown> {
     const clean = withoutODataControl(policy);
     const out: Record<string, unknown> = {};
-    for (const key of ["displayName", "state", "conditions", "grantControls", "sessionControls"]) {
+    for (const key of ["displayName", "state", "grantControls", "sessionControls"]) {
         if (clean[key] !== undefined) out[key] = clean[key];
+    }
+    if (isObject(clean.conditions)) {
+        const read = clean.conditions;
+        const ours = Object.keys(tokenProtectionBody({}, []).conditions as object);
+        out.conditions = Object.fromEntries(
+            Object.entries(WRITABLE_CONDITIONS)
+                .filter(([key]) => key in read || ours.includes(key))
+                .map(([key, empty]) => [key, read[key] ?? empty]),
+        );
+    }
+    const grant = out.grantControls;
+    if (isObject(grant) && isObject(grant.authenticationStrength)) {
+        out.grantControls = {
+            ...grant,
+            authenticationStrength: { id: grant.authenticationStrength.id },
+        };
     }
     return out;
 }
@@ -293,9 +334,8 @@ export async function resolveAccounts(
     return Promise.all(
         accounts.map(async (account) => {
             if (isGuid(account)) return account.toLowerCase();
-            const upn = String(account).replace(/'/g, "''");
             const found = await graph.list(
-                `/users?$filter=userPrincipalName eq '${upn}'&$select=id`,
+                `/users?$filter=${encodeURIComponent(upnFilter(account))}&$select=id`,
             );
             if (found.length === 0) {
                 throw new Error(
@@ -306,6 +346,15 @@ export async function resolveAccounts(
             return String(found[0].id).toLowerCase();
         }),
     );
+}
+
+/**
+ * The OData filter for one UPN: the value quoted as an OData string literal (a quote doubled).
+ * The caller URL-encodes it, since a guest's UPN holds "#" (`..._fabrikam.com#EXT#@...`), which
+ * would otherwise end the URL's query there, and may hold "+" or "&".
+ */
+export function upnFilter(upn: string): string {
+    return `userPrincipalName eq '${String(upn).replace(/'/g, "''")}'`;
 }
 
 /** Every CA policy (beta, so token protection's session control is visible). */
@@ -459,8 +508,9 @@ export const tokenProtectionPolicyProvider: pulumi.dynamic.ResourceProvider = {
         // An adopted policy goes back to what it was; one we created is removed.
         if (isObject(props.previous)) {
             progress(label, `restoring adopted policy ${policyId} to its recorded settings`);
+            // Filtered again: a record written by an older version holds every member read.
             if (await getPolicy(graph, policyId))
-                await graph.patch(`${POLICIES}/${policyId}`, props.previous, BETA);
+                await graph.patch(`${POLICIES}/${policyId}`, writablePolicy(props.previous), BETA);
             return;
         }
         if (!(await getPolicy(graph, policyId))) return;

@@ -47,11 +47,17 @@ export function declareBaseline(config: pulumi.Config): HardeningBaseline | unde
         throw err;
     }
 
-    // 3. Conditional Access goes through azuread, pointed at the same tenant and cloud as the
-    //    settings providers; nothing else needs it.
-    const providers = args.conditionalAccess ? [azureadProvider(config)] : [];
+    // 3. Risks only the tenant can rule out are printed, not refused.
+    const { warnings, ...baseline } = args;
+    for (const warning of warnings) {
+        pulumi.log.warn(warning);
+    }
 
-    return new HardeningBaseline("baseline", args, { providers });
+    // 4. Conditional Access goes through azuread, pointed at the same tenant and cloud as the
+    //    settings providers; nothing else needs it.
+    const providers = baseline.conditionalAccess ? [azureadProvider(config)] : [];
+
+    return new HardeningBaseline("baseline", baseline, { providers });
 }
 
 /**

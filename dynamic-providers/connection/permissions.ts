@@ -260,6 +260,34 @@ export const GRAPH_OPERATIONS: readonly GraphOperation[] = [
             "documented but only covers apps we own, never an attacker's.",
     },
 
+    // Permission classifications: what user consent "low risk" lets users grant.
+    {
+        operation: "servicePrincipals.listPermissionClassifications",
+        method: "GET",
+        path: "/servicePrincipals/{id}/delegatedPermissionClassifications",
+        permissions: ["Application.ReadWrite.All"],
+        why:
+            "Record Microsoft Graph's delegated permission classifications before classifying " +
+            "the sign-in permissions low risk. Application.Read.All is least documented; the " +
+            "Application.ReadWrite.All we hold for service principals covers it.",
+    },
+    {
+        operation: "servicePrincipals.createPermissionClassification",
+        method: "POST",
+        path: "/servicePrincipals/{id}/delegatedPermissionClassifications",
+        permissions: ["Policy.ReadWrite.PermissionGrant"],
+        why:
+            "Classify openid, profile, email, offline_access and User.Read as low risk, so users " +
+            "limited to verified publishers and low-risk permissions can still sign in to apps.",
+    },
+    {
+        operation: "servicePrincipals.deletePermissionClassification",
+        method: "DELETE",
+        path: "/servicePrincipals/{id}/delegatedPermissionClassifications/{classificationId}",
+        permissions: ["Policy.ReadWrite.PermissionGrant"],
+        why: "Replace a permission's other classification, and restore what the tenant had on delete.",
+    },
+
     // Tenant-wide policies (singletons: record, patch declared fields, restore).
     {
         operation: "policies.getAuthenticationMethodsPolicy",

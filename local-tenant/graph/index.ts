@@ -9,6 +9,7 @@ import { routes as conditionalAccess } from "./conditional-access";
 import { routes as directory } from "./directory";
 import { routes as grants } from "./grants";
 import { routes as mail } from "./mail";
+import { routes as permissionClassifications } from "./permission-classifications";
 import { routes as policies } from "./policies";
 import { routes as servicePrincipals } from "./service-principals";
 import { routes as users } from "./users";
@@ -19,6 +20,7 @@ export const allRoutes: GraphRoute[] = [
     ...authenticationMethods,
     ...grants,
     ...servicePrincipals,
+    ...permissionClassifications,
     ...policies,
     ...conditionalAccess,
     ...auditLogs,

@@ -90,9 +90,10 @@ describe("baseline defaults for the settings resources", () => {
         ).toEqual([]);
     });
 
-    test("consent: verified publishers only, workflow on with Global Administrators reviewing", () => {
+    test("consent: verified publishers only, sign-in permissions low risk, workflow on with Global Administrators reviewing", () => {
         expect(consentInputs()).toEqual({
             userConsent: "verifiedPublishersLowRisk",
+            lowRiskPermissions: ["openid", "profile", "email", "offline_access", "User.Read"],
             adminConsentWorkflow: {
                 enabled: true,
                 reviewers: [{ type: "role", id: "62e90394-69f5-4237-9190-012177145e10" }],
@@ -101,6 +102,14 @@ describe("baseline defaults for the settings resources", () => {
                 requestDurationInDays: 30,
             },
         });
+    });
+
+    test("consent: no permission classification is managed when user consent is off", () => {
+        expect(consentInputs({ userConsent: "disabled" })).not.toHaveProperty("lowRiskPermissions");
+    });
+
+    test("consent: an empty list of low-risk permissions leaves the classifications alone", () => {
+        expect(consentInputs({ lowRiskPermissions: [] })).not.toHaveProperty("lowRiskPermissions");
     });
 
     test("Exchange: every protection on and the Reply-To rule in audit mode", () => {
@@ -225,6 +234,25 @@ describe("HardeningBaseline", () => {
         expect(
             declared(mocks.resources, "baseline-token-protection-policy").inputs.breakGlassAccounts,
         ).toEqual(BREAK_GLASS);
+    });
+
+    test("the phishing-resistant policy waits for the authentication methods policy that turns FIDO2 on", async () => {
+        await declare({ conditionalAccess: {}, authenticationMethods: {} });
+        expect(
+            declared(mocks.resources, "baseline-conditional-access-require-phishing-resistant-mfa")
+                .dependsOn,
+        ).toContain("baseline-authentication-methods-policy");
+    });
+
+    test("the other Conditional Access policies do not wait for the authentication methods policy", async () => {
+        await declare({ conditionalAccess: {}, authenticationMethods: {} });
+        const waiting = mocks.resources
+            .filter(
+                (r) => r.type === "azuread:index/conditionalAccessPolicy:ConditionalAccessPolicy",
+            )
+            .filter((r) => r.dependsOn.includes("baseline-authentication-methods-policy"))
+            .map((r) => r.name);
+        expect(waiting).toEqual(["baseline-conditional-access-require-phishing-resistant-mfa"]);
     });
 
     test("mail records of every domain are one output, keyed by domain", async () => {

@@ -7,6 +7,9 @@ import {
     ConditionalAccessBaselineArgs,
 } from "../../components/conditional-access";
 
+// Microsoft Entra Connect's sync account holds this role (template id, every tenant).
+const DIRECTORY_SYNC_ROLE = "d29b2b05-8046-44ba-8758-1e26182fcf32";
+
 const BREAK_GLASS_ID = "33333333-3333-4333-8333-333333333333";
 const FINANCE_GROUP = "aaaaaaaa-0000-4000-8000-000000000001";
 const EXEC_GROUP = "aaaaaaaa-0000-4000-8000-000000000002";
@@ -138,6 +141,41 @@ describe("ConditionalAccessBaseline", () => {
         expect(body.conditions.users.includedUsers).toEqual(["All"]);
         expect(body.conditions.clientAppTypes).toEqual(["all"]);
         expect(body.grantControls).toEqual({ operator: "OR", builtInControls: ["mfa"] });
+    });
+
+    test("MFA for all users leaves out the directory sync role by default, as Microsoft's template does", async () => {
+        await declare();
+        expect(policy("ca-require-mfa-all-users").conditions.users.excludedRoles).toEqual([
+            DIRECTORY_SYNC_ROLE,
+        ]);
+    });
+
+    test("the roles left out of MFA for all users can be replaced", async () => {
+        const billing = ADMIN_ROLE_TEMPLATE_IDS["Billing Administrator"];
+        await declare({ excludedRoleTemplateIds: [billing] });
+        expect(policy("ca-require-mfa-all-users").conditions.users.excludedRoles).toEqual([
+            billing,
+        ]);
+    });
+
+    test("an empty list of roles leaves no role out of MFA for all users", async () => {
+        await declare({ excludedRoleTemplateIds: [] });
+        expect(policy("ca-require-mfa-all-users").conditions.users).not.toHaveProperty(
+            "excludedRoles",
+        );
+    });
+
+    test("only MFA for all users leaves a role out; the block policies apply to the sync account", async () => {
+        await declare({
+            policies: {
+                blockHighSignInRisk: { enabled: true },
+                requirePasswordChangeHighUserRisk: { enabled: true },
+            },
+        });
+        const withRoles = policies()
+            .filter((p) => p.inputs.conditions.users.excludedRoles !== undefined)
+            .map((p) => p.name);
+        expect(withRoles).toEqual(["ca-require-mfa-all-users"]);
     });
 
     test("phishing-resistant strength covers the high-risk groups and every admin role", async () => {

@@ -2,7 +2,9 @@ import {
     BaselineConfigError,
     ISO_COUNTRY_CODES,
     parseBaselineConfig,
+    RELEASE_TAP_LIFETIME_MINUTES,
 } from "../../components/config";
+import { TAP_LIFETIME_MINUTES } from "../../dynamic-providers/quarantine/release";
 
 const BREAK_GLASS = [
     "734a9b85-fe0b-4599-89a9-4993762843dc",
@@ -166,6 +168,30 @@ describe("baseline config validation", () => {
         ]);
     });
 
+    test("FIDO2 scoped to groups that leave a high-risk group out is refused", () => {
+        const config = validConfig();
+        const pilot = "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0";
+        config.authenticationMethods = { fido2: { includeGroups: [pilot] } };
+        expect(problemsOf(config)).toEqual([
+            `bec-guard:baseline.authenticationMethods.fido2.includeGroups is ["${pilot}"]: Conditional Access requires phishing-resistant MFA (policy requirePhishingResistantMfa, mode report-only) for conditionalAccess.highRiskGroupIds ${FINANCE}, which FIDO2 and passkeys are not enabled for, so their members cannot register a passkey and are locked out once it is enforced. Fix: add ${FINANCE} to authenticationMethods.fido2.includeGroups, or set it to ["all_users"]`,
+        ]);
+    });
+
+    test("FIDO2 scoped to every high-risk group is accepted, with a warning for the admin roles", () => {
+        const config = validConfig();
+        config.authenticationMethods = { fido2: { includeGroups: [FINANCE.toUpperCase()] } };
+        const parsed = parseBaselineConfig(config, BREAK_GLASS);
+        expect(parsed.warnings).toEqual([
+            expect.stringContaining(
+                "covers 16 admin role(s): an administrator outside those groups cannot register a passkey",
+            ),
+        ]);
+    });
+
+    test("FIDO2 for all users gives no warning", () => {
+        expect(parseBaselineConfig(validConfig(), BREAK_GLASS).warnings).toEqual([]);
+    });
+
     test("FIDO2 off is accepted when the phishing-resistant policy is off", () => {
         const config = validConfig();
         config.authenticationMethods = { fido2: { state: "disabled" } };
@@ -177,7 +203,7 @@ describe("baseline config validation", () => {
         const config = validConfig();
         config.conditionalAccess.allowedCountry = ["GB"];
         expect(problemsOf(config)).toEqual([
-            'bec-guard:baseline.conditionalAccess.allowedCountry is ["GB"]: not a known setting. Fix: use one of defaultMode, allowedCountries, includeUnknownCountries, highRiskGroupIds, adminRoleTemplateIds, exemptTrustedLocationsFromRegistration, displayNamePrefix, policies',
+            'bec-guard:baseline.conditionalAccess.allowedCountry is ["GB"]: not a known setting. Fix: use one of defaultMode, allowedCountries, includeUnknownCountries, highRiskGroupIds, adminRoleTemplateIds, excludedRoleTemplateIds, exemptTrustedLocationsFromRegistration, displayNamePrefix, policies',
         ]);
     });
 
@@ -197,6 +223,14 @@ describe("baseline config validation", () => {
         ]);
     });
 
+    test("a role left out of MFA for all users that is not a template id is refused", () => {
+        const config = validConfig();
+        config.conditionalAccess.excludedRoleTemplateIds = ["Directory Synchronization Accounts"];
+        expect(problemsOf(config)).toEqual([
+            'bec-guard:baseline.conditionalAccess.excludedRoleTemplateIds[0] is "Directory Synchronization Accounts": not a directory role template id (GUID). Fix: use the role\'s template id, e.g. d29b2b05-8046-44ba-8758-1e26182fcf32 (Directory Synchronization Accounts), or [] to exclude no role',
+        ]);
+    });
+
     test("an authentication methods setting the provider refuses is reported under the config key", () => {
         const config = validConfig();
         config.authenticationMethods = { temporaryAccessPass: { defaultLifetimeInMinutes: 5 } };
@@ -205,6 +239,55 @@ describe("baseline config validation", () => {
         expect(problems[0]).toMatch(
             /^bec-guard:baseline\.authenticationMethods\.temporaryAccessPass\.defaultLifetimeInMinutes is 5: /,
         );
+    });
+
+    test("the release pass lifetime checked here is the one quarantine release asks for", () => {
+        expect(RELEASE_TAP_LIFETIME_MINUTES).toBe(TAP_LIFETIME_MINUTES);
+    });
+
+    test("a Temporary Access Pass maximum below the release pass's 60 minutes is refused", () => {
+        const config = validConfig();
+        config.authenticationMethods = {
+            temporaryAccessPass: { defaultLifetimeInMinutes: 30, maximumLifetimeInMinutes: 30 },
+        };
+        expect(problemsOf(config)).toEqual([
+            "bec-guard:baseline.authenticationMethods.temporaryAccessPass.maximumLifetimeInMinutes is 30: quarantine release issues a 60-minute Temporary Access Pass for MFA re-registration, which Graph refuses above this maximum, so every release would fail. Fix: raise it to at least 60",
+        ]);
+    });
+
+    test("a Temporary Access Pass minimum above the release pass's 60 minutes is refused", () => {
+        const config = validConfig();
+        config.authenticationMethods = {
+            temporaryAccessPass: { defaultLifetimeInMinutes: 120, minimumLifetimeInMinutes: 90 },
+        };
+        expect(problemsOf(config)).toEqual([
+            "bec-guard:baseline.authenticationMethods.temporaryAccessPass.minimumLifetimeInMinutes is 90: quarantine release issues a 60-minute Temporary Access Pass for MFA re-registration, which Graph refuses below this minimum, so every release would fail. Fix: lower it to at most 60",
+        ]);
+    });
+
+    test("the Temporary Access Pass turned off is refused, since release issues one", () => {
+        const config = validConfig();
+        config.authenticationMethods = { temporaryAccessPass: { state: "disabled" } };
+        expect(problemsOf(config)).toEqual([
+            'bec-guard:baseline.authenticationMethods.temporaryAccessPass.state is "disabled": quarantine release issues a 60-minute Temporary Access Pass for MFA re-registration, which Graph refuses while the method is off, so no contained user could be released. Fix: set it to "enabled", or set temporaryAccessPass to false to leave the tenant\'s setting',
+        ]);
+    });
+
+    test("an enforced country block without countries is not counted as enforced without break-glass", () => {
+        const config = validConfig();
+        delete config.conditionalAccess.allowedCountries;
+        config.conditionalAccess.policies = { blockOutsideAllowedCountries: { mode: "enforced" } };
+        expect(problemsOf(config, [])).toEqual([]);
+    });
+
+    test("a low-risk permission beyond sign-in and basic profile is refused under the config key", () => {
+        const config = validConfig();
+        config.consent.lowRiskPermissions = ["openid", "Mail.Read"];
+        expect(problemsOf(config)).toEqual([
+            expect.stringMatching(
+                /^bec-guard:baseline\.consent\.lowRiskPermissions\[1\] is "Mail\.Read": not a sign-in or basic profile permission/,
+            ),
+        ]);
     });
 
     test("a mail domain outside its DNS zone is refused", () => {

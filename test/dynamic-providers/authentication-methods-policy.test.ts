@@ -19,28 +19,10 @@ import {
     writes,
     type SettingsHarness,
 } from "./settings-harness";
+import { authenticationMethodsInputs } from "../../components/authentication-methods";
 
-// The baseline the hardening component declares: phishing-resistant methods on, phishable off.
-const BASELINE: AuthenticationMethodsPolicyInputs = {
-    fido2: {
-        state: "enabled",
-        includeGroups: ["all_users"],
-        allowSelfServiceRegistration: true,
-        enforceAttestation: true,
-    },
-    microsoftAuthenticator: { state: "enabled", showAppName: true, showLocation: true },
-    sms: { state: "disabled" },
-    voice: { state: "disabled" },
-    email: { state: "disabled", allowExternalUsers: true },
-    temporaryAccessPass: {
-        state: "enabled",
-        defaultLifetimeInMinutes: 60,
-        minimumLifetimeInMinutes: 60,
-        maximumLifetimeInMinutes: 480,
-        isUsableOnce: true,
-    },
-    registrationCampaign: { state: "enabled", snoozeDurationInDays: 1 },
-};
+// Exactly what the hardening component declares by default (include targets, TAP, campaign).
+const BASELINE: AuthenticationMethodsPolicyInputs = authenticationMethodsInputs();
 
 function methodOf(state: any, id: string): any {
     return state.policies.authenticationMethodsPolicy.authenticationMethodConfigurations.find(
@@ -77,7 +59,8 @@ describe("AuthenticationMethodsPolicy through the provider host", () => {
         expect(id).toBe("authenticationMethodsPolicy");
         expect(methodOf(after, "Fido2")).toMatchObject({
             state: "enabled",
-            isAttestationEnforced: true,
+            isSelfServiceRegistrationAllowed: true,
+            includeTargets: [expect.objectContaining({ targetType: "group", id: "all_users" })],
         });
         expect(methodOf(after, "Sms").state).toBe("disabled");
         expect(methodOf(after, "Voice").state).toBe("disabled");
@@ -189,6 +172,55 @@ describe("AuthenticationMethodsPolicy through the provider host", () => {
         await h.host.delete(id, d.urn, outs);
 
         expect(comparable(snapshot(h.tenant))).toEqual(before);
+    });
+
+    it("restores pilot-group targets of the methods and the campaign exactly on delete", async () => {
+        // A tenant that scoped FIDO2, Authenticator, TAP and the campaign to a pilot group,
+        // with settings per target the baseline's targets do not carry.
+        const pilot = "4310be70-ea3a-4afa-9464-7e3bde5aaec8"; // contoso-bec's Finance group
+        const original = snapshot(h.tenant);
+        changeTenant(h.tenant, (state) => {
+            methodOf(state, "Fido2").includeTargets = [
+                { targetType: "group", id: pilot, isRegistrationRequired: true },
+            ];
+            methodOf(state, "MicrosoftAuthenticator").includeTargets = [
+                {
+                    targetType: "group",
+                    id: pilot,
+                    isRegistrationRequired: false,
+                    authenticationMode: "push",
+                },
+            ];
+            methodOf(state, "TemporaryAccessPass").includeTargets = [
+                { targetType: "group", id: pilot, isRegistrationRequired: false },
+            ];
+            const campaign =
+                state.policies.authenticationMethodsPolicy.registrationEnforcement
+                    .authenticationMethodsRegistrationCampaign;
+            campaign.state = "enabled";
+            campaign.includeTargets = [
+                {
+                    id: pilot,
+                    targetType: "group",
+                    targetedAuthenticationMethod: "microsoftAuthenticator",
+                },
+            ];
+        });
+        const before = comparable(snapshot(h.tenant));
+        const d = await declare(
+            "methods",
+            () => new AuthenticationMethodsPolicy("methods", BASELINE),
+        );
+        const { id, outs } = await up(h.host, d);
+        expect(methodOf(snapshot(h.tenant), "Fido2").includeTargets).toEqual([
+            expect.objectContaining({ id: "all_users" }),
+        ]);
+
+        await h.host.delete(id, d.urn, outs);
+
+        const restored = comparable(snapshot(h.tenant));
+        h.tenant.control.putState(original);
+        expect(restored).toEqual(before);
     });
 
     it("sends nothing when run again with the tenant already as declared", async () => {

@@ -2,6 +2,9 @@ import {
     adminConsentBody,
     ConsentPolicy,
     consentPolicyProvider,
+    LOW_RISK_PERMISSION_IDS,
+    LOW_RISK_PERMISSIONS,
+    planClassifications,
     restoredConsentList,
     reviewerQuery,
     userConsentOf,
@@ -36,17 +39,36 @@ const BASELINE: ConsentPolicyInputs = {
         ],
         requestDurationInDays: 14,
     },
+    lowRiskPermissions: [...LOW_RISK_PERMISSIONS],
 };
+
+// Microsoft Graph's service principal in contoso-bec.
+const GRAPH_SP = "4b14817b-2938-4435-a482-700553693a24";
+
+/** The classifications on Microsoft Graph's service principal, as name -> classification. */
+function classified(state: any): Record<string, string> {
+    return Object.fromEntries(
+        (state.delegatedPermissionClassifications ?? [])
+            .filter((c: any) => c.servicePrincipalId === GRAPH_SP)
+            .map((c: any) => [c.permissionName, c.classification]),
+    );
+}
 
 function grantPolicies(state: any): string[] {
     return state.policies.authorizationPolicy.defaultUserRolePermissions
         .permissionGrantPoliciesAssigned;
 }
 
-/** The tenant state without the counter Graph moves on every PUT of the admin consent policy. */
+/**
+ * The tenant state without what Graph moves or makes itself: the admin consent policy's version
+ * counter, and the ids of classifications (one replaced on restore comes back with a new id).
+ */
 function comparable(state: any): any {
     const copy = JSON.parse(JSON.stringify(state));
     delete copy.policies.adminConsentRequestPolicy.version;
+    copy.delegatedPermissionClassifications = (copy.delegatedPermissionClassifications ?? []).map(
+        ({ id, ...rest }: any) => (void id, rest),
+    );
     return copy;
 }
 
@@ -80,6 +102,94 @@ describe("ConsentPolicy through the provider host", () => {
         });
         expect(outs.previous.permissionGrantPoliciesAssigned).toEqual(grantPolicies(before));
         await h.host.delete(id, d.urn, outs);
+    });
+
+    it("classifies Microsoft Graph's sign-in permissions low, so verified-publisher consent allows them", async () => {
+        const d = await declare("consent", () => new ConsentPolicy("consent", BASELINE));
+
+        const { id, outs } = await up(h.host, d);
+
+        expect(classified(snapshot(h.tenant))).toEqual({
+            openid: "low",
+            profile: "low",
+            email: "low",
+            offline_access: "low",
+            "User.Read": "low",
+        });
+        expect(outs.previous.permissionClassifications).toEqual(
+            LOW_RISK_PERMISSIONS.map((permissionName) => ({
+                permissionName,
+                permissionId: LOW_RISK_PERMISSION_IDS[permissionName],
+                classification: null,
+            })),
+        );
+        await h.host.delete(id, d.urn, outs);
+        expect(classified(snapshot(h.tenant))).toEqual({});
+    });
+
+    it("replaces a permission's other classification and puts it back on delete", async () => {
+        changeTenant(h.tenant, (state) => {
+            state.delegatedPermissionClassifications = [
+                {
+                    id: "classification-1",
+                    servicePrincipalId: GRAPH_SP,
+                    permissionId: LOW_RISK_PERMISSION_IDS["User.Read"],
+                    permissionName: "User.Read",
+                    classification: "medium",
+                },
+            ];
+        });
+        const before = comparable(snapshot(h.tenant));
+        const d = await declare("consent", () => new ConsentPolicy("consent", BASELINE));
+        const { id, outs } = await up(h.host, d);
+        expect(classified(snapshot(h.tenant))["User.Read"]).toBe("low");
+
+        await h.host.delete(id, d.urn, outs);
+
+        const restored = comparable(snapshot(h.tenant));
+        changeTenant(h.tenant, (state) => (state.delegatedPermissionClassifications = []));
+        expect(restored).toEqual(before);
+    });
+
+    it("reports drift when a classification is removed behind its back, and update puts it back", async () => {
+        const d = await declare("consent", () => new ConsentPolicy("consent", BASELINE));
+        const { id, outs } = await up(h.host, d);
+        changeTenant(h.tenant, (state) => {
+            state.delegatedPermissionClassifications =
+                state.delegatedPermissionClassifications.filter(
+                    (c: any) => c.permissionName !== "offline_access",
+                );
+        });
+
+        const read = await h.host.read(id, d.urn, outs);
+
+        expect(read.props.drift).toEqual([
+            "lowRiskPermissions: declared offline_access classified low, tenant has null",
+        ]);
+        const updated = await h.host.update(id, d.urn, read.props, d.inputs);
+        expect(classified(snapshot(h.tenant)).offline_access).toBe("low");
+        expect(updated.outs.previous.permissionClassifications).toEqual(
+            outs.previous.permissionClassifications,
+        );
+        await h.host.delete(id, d.urn, updated.outs);
+    });
+
+    it("removes the classification of a permission no longer listed", async () => {
+        const d = await declare("consent", () => new ConsentPolicy("consent", BASELINE));
+        const { id, outs } = await up(h.host, d);
+        const fewer = await declare(
+            "consent",
+            () => new ConsentPolicy("consent", { ...BASELINE, lowRiskPermissions: ["openid"] }),
+        );
+
+        const updated = await h.host.update(id, d.urn, outs, fewer.inputs);
+
+        expect(classified(snapshot(h.tenant))).toEqual({ openid: "low" });
+        expect(updated.outs.previous.permissionClassifications).toEqual([
+            expect.objectContaining({ permissionName: "openid", classification: null }),
+        ]);
+        await h.host.delete(id, d.urn, updated.outs);
+        expect(classified(snapshot(h.tenant))).toEqual({});
     });
 
     it("keeps the non-consent entries of the grant policy list untouched", async () => {
@@ -219,6 +329,7 @@ describe("ConsentPolicy through the provider host", () => {
                         reviewers: [{ type: "user", id: "megan.bowen@contoso.com" }],
                         requestDurationInDays: 90,
                     },
+                    lowRiskPermissions: ["Mail.Read" as any],
                 }),
         );
 
@@ -228,6 +339,10 @@ describe("ConsentPolicy through the provider host", () => {
             {
                 property: "userConsent",
                 reason: 'userConsent is "everyone": not an allowed value. Fix: use one of "disabled", "verifiedPublishersLowRisk", "allApps"',
+            },
+            {
+                property: "lowRiskPermissions[0]",
+                reason: 'lowRiskPermissions[0] is "Mail.Read": not a sign-in or basic profile permission of Microsoft Graph, so it is never classified low risk here (users could then grant it to any verified publisher\'s app). Fix: use openid, profile, email, offline_access, User.Read; approve apps needing more through the admin consent workflow',
             },
             expect.objectContaining({
                 property: "adminConsentWorkflow.requestDurationInDays",
@@ -293,6 +408,34 @@ describe("consent policy logic", () => {
             requestDurationInDays: 30,
             reviewers: [],
         });
+    });
+
+    it("replaces a classification by deleting it and creating the wanted one", () => {
+        const current = [
+            {
+                id: "c1",
+                permissionId: LOW_RISK_PERMISSION_IDS.openid,
+                permissionName: "openid",
+                classification: "medium",
+            },
+        ];
+        expect(
+            planClassifications(current, [
+                {
+                    permissionName: "openid",
+                    permissionId: LOW_RISK_PERMISSION_IDS.openid,
+                    classification: "low",
+                },
+            ]),
+        ).toEqual([
+            { kind: "delete", id: "c1", permissionName: "openid" },
+            {
+                kind: "create",
+                permissionId: LOW_RISK_PERMISSION_IDS.openid,
+                permissionName: "openid",
+                classification: "low",
+            },
+        ]);
     });
 
     it("requires a reviewer for an enabled workflow", () => {

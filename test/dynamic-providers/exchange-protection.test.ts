@@ -1,9 +1,11 @@
 import {
+    allowedReplyToDomains,
     DEFAULT_REPLY_TO_RULE_NAME,
     ExchangeProtection,
     exchangeProtectionProvider,
     planExchangeChange,
     replyToDomainPattern,
+    replyToRuleParameters,
     validateExchangeProtection,
     type ExchangeProtectionInputs,
 } from "../../dynamic-providers/exchange-protection";
@@ -250,9 +252,99 @@ describe("ExchangeProtection through the provider host", () => {
     });
 });
 
+/**
+ * An Exchange rule pattern as JavaScript, after checking it stays inside the syntax Exchange
+ * documents for rule patterns (\d \w \s \S \A \z ^ $ * + ? | ( ) [ ] . and escaped
+ * punctuation). Exchange matches case-insensitively; `\A` and `\z` are the start and end of the
+ * header, which JavaScript spells `^` and `$` without the multiline flag.
+ */
+function exchangePattern(pattern: string): RegExp {
+    let js = "";
+    let inClass = false;
+    for (let i = 0; i < pattern.length; i++) {
+        const c = pattern[i];
+        if (c === "\\") {
+            const next = pattern[i + 1] ?? "";
+            i++;
+            if (/[A-Za-z0-9]/.test(next) && !"dwsSAz".includes(next)) {
+                throw new Error(`${pattern}: \\${next} is outside Exchange's pattern syntax`);
+            }
+            if (!inClass && next === "A") js += "^";
+            else if (!inClass && next === "z") js += "$";
+            else js += `\\${next}`;
+            continue;
+        }
+        if (c === "{" || c === "}" || (c === "(" && pattern[i + 1] === "?")) {
+            throw new Error(`${pattern}: "${c}" at ${i} is outside Exchange's pattern syntax`);
+        }
+        if (c === "[") inClass = true;
+        if (c === "]") inClass = false;
+        js += c;
+    }
+    return new RegExp(js, "i");
+}
+
+describe("the Reply-To warning's exceptions", () => {
+    // contoso-bec's accepted domains and one partner, as the rule is built for that tenant.
+    const patterns = (
+        replyToRuleParameters(
+            { mode: "audit" },
+            allowedReplyToDomains(["contoso.com", "contoso.onmicrosoft.com"], ["fabrikam.com"]),
+        ).ExceptIfHeaderMatchesPatterns as string[]
+    ).map(exchangePattern);
+
+    /** Whether a message with this Reply-To header is exempt from the warning. */
+    const exempt = (replyTo: string) => patterns.some((p) => p.test(replyTo));
+
+    it.each([
+        ["a bare address", "ap@contoso.com"],
+        ["an address in angle brackets", "<ap@contoso.com>"],
+        ["a quoted display name", '"Accounts Payable" <ap@contoso.com>'],
+        ["an unquoted display name", "Accounts Payable <AP@Contoso.com>"],
+        ["a quoted display name with a comma", '"Smith, John" <john.smith@contoso.com>'],
+        ["spaces around the address", "  Accounts Payable <ap@contoso.com>  "],
+        ["the tenant's onmicrosoft.com domain", "<it@contoso.onmicrosoft.com>"],
+        ["a partner domain", '"Fabrikam Billing" <billing@fabrikam.com>'],
+    ])("exempts %s at an allowed domain", (_what, replyTo) => {
+        expect(exempt(replyTo)).toBe(true);
+    });
+
+    it.each([
+        [
+            "the allowed domain only in a quoted display name",
+            '"ap@contoso.com " <attacker@evil.example>',
+        ],
+        [
+            "the allowed domain only in an unquoted display name",
+            "ap@contoso.com <attacker@evil.example>",
+        ],
+        ["a second address after an outside one", "attacker@evil.example, x@contoso.com"],
+        ["a second address before an outside one", "x@contoso.com, attacker@evil.example"],
+        ["two named addresses", '"AP" <attacker@evil.example>, "AP" <ap@contoso.com>'],
+        ["addresses separated by a semicolon", "attacker@evil.example; <ap@contoso.com>"],
+        ["a group holding an outside address", "Billing: attacker@evil.example, <ap@contoso.com>;"],
+        ["an outside address hidden in a comment", "(attacker@evil.example) <ap@contoso.com>"],
+        [
+            "quotes inside comments that shift the pairing",
+            '(a"b) <attacker@evil.example>, (c"d) "e" <ap@contoso.com>',
+        ],
+        [
+            "escaped quotes that shift the pairing",
+            '"a\\"b" <attacker@evil.example>, "c\\"d" <ap@contoso.com>',
+        ],
+        ["a quoted local part holding an outside address", '<"attacker@evil.example"@contoso.com>'],
+        ["a look-alike domain", "ap@contoso.com.evil.example"],
+        ["a domain ending like an allowed one", "ap@notcontoso.com"],
+        ["a subdomain that is not an accepted domain", "ap@eu.contoso.com"],
+        ["text after the address", "<ap@contoso.com> attacker@evil.example"],
+    ])("warns on %s", (_what, replyTo) => {
+        expect(exempt(replyTo)).toBe(false);
+    });
+});
+
 describe("Exchange protection logic", () => {
     it("matches an address at the domain and not a look-alike", () => {
-        const pattern = new RegExp(replyToDomainPattern("contoso.com"), "i");
+        const pattern = exchangePattern(replyToDomainPattern("contoso.com"));
         expect(pattern.test('"Bob" <bob@contoso.com>')).toBe(true);
         expect(pattern.test("bob@contoso.com")).toBe(true);
         expect(pattern.test("bob@contoso.com.evil.example")).toBe(false);

@@ -4,7 +4,9 @@ import {
     tokenProtectionBody,
     tokenProtectionDrift,
     TokenProtectionPolicy,
+    upnFilter,
     validateTokenProtectionPolicy,
+    writablePolicy,
 } from "../../dynamic-providers/token-protection-policy";
 import {
     changeTenant,
@@ -19,6 +21,9 @@ import {
 // contoso-bec's emergency-access account, by UPN and by object id.
 const BREAK_GLASS_UPN = "breakglass01@contoso.onmicrosoft.com";
 const BREAK_GLASS_ID = "734a9b85-fe0b-4599-89a9-4993762843dc";
+// A B2B guest in contoso-bec: its UPN carries "#", which ends a URL's query unless encoded.
+const GUEST_UPN = "kat.larson_fabrikam.com#EXT#@contoso.onmicrosoft.com";
+const GUEST_ID = "4bc18241-4c48-4a27-aaa3-16d470b30f9c";
 
 function policyNamed(state: any, name: string): any {
     return state.conditionalAccess.policies.find((p: any) => p.displayName === name);
@@ -161,10 +166,15 @@ describe("TokenProtectionPolicy through the provider host", () => {
             () => new TokenProtectionPolicy("tp", { breakGlassAccounts: [BREAK_GLASS_ID] }),
         );
         const seeded = await up(h.host, d);
-        changeTenant(
-            h.tenant,
-            (state) => (policyNamed(state, DEFAULT_TOKEN_PROTECTION_NAME).state = "disabled"),
-        );
+        changeTenant(h.tenant, (state) => {
+            // Someone else's policy: off, for all platforms, carrying the deprecated members
+            // Graph beta still returns.
+            const theirs = policyNamed(state, DEFAULT_TOKEN_PROTECTION_NAME);
+            theirs.state = "disabled";
+            theirs.conditions.platforms = null;
+            theirs.conditions.times = null;
+            theirs.conditions.deviceStates = null;
+        });
         const before = snapshot(h.tenant).conditionalAccess;
 
         // Another stack (or a person) made this policy; ours must not delete it.
@@ -177,10 +187,8 @@ describe("TokenProtectionPolicy through the provider host", () => {
         );
         await h.host.delete(adopted.id, d.urn, adopted.outs);
         const after = snapshot(h.tenant).conditionalAccess;
-        expect(policyNamed({ conditionalAccess: after }, DEFAULT_TOKEN_PROTECTION_NAME).state).toBe(
-            "disabled",
-        );
-        expect(after.policies.map((p: any) => p.id)).toEqual(before.policies.map((p: any) => p.id));
+        const withoutTimestamp = (policy: any) => ({ ...policy, modifiedDateTime: undefined });
+        expect(after.policies.map(withoutTimestamp)).toEqual(before.policies.map(withoutTimestamp));
         await h.host.delete(seeded.id, d.urn, seeded.outs);
     });
 
@@ -229,6 +237,22 @@ describe("TokenProtectionPolicy through the provider host", () => {
             state: "enabled",
         });
         await h.host.delete(id, d.urn, updated.outs);
+    });
+
+    it("resolves a guest's break-glass UPN, #EXT# and all", async () => {
+        const d = await declare(
+            "tp",
+            () => new TokenProtectionPolicy("tp", { breakGlassAccounts: [GUEST_UPN] }),
+        );
+
+        const { id, outs } = await up(h.host, d);
+
+        expect(outs.excludedUserIds).toEqual([GUEST_ID]);
+        expect(
+            policyNamed(snapshot(h.tenant), DEFAULT_TOKEN_PROTECTION_NAME).conditions.users
+                .excludeUsers,
+        ).toEqual([GUEST_ID]);
+        await h.host.delete(id, d.urn, outs);
     });
 
     it("writes nothing for a break-glass UPN that does not exist", async () => {
@@ -281,6 +305,50 @@ describe("token protection policy logic", () => {
         actual.conditions.users.includeRoles = [];
         actual.createdDateTime = "2026-01-01T00:00:00Z";
         expect(tokenProtectionDrift(body, actual)).toEqual([]);
+    });
+
+    it("restores an adopted policy with only its writable conditions, clearing the ones ours added", () => {
+        const read = {
+            id: "p1",
+            displayName: "Theirs",
+            state: "disabled",
+            createdDateTime: "2026-01-01T00:00:00Z",
+            conditions: {
+                users: { includeUsers: ["All"] },
+                applications: { includeApplications: ["All"] },
+                clientAppTypes: ["all"],
+                times: null,
+                deviceStates: null,
+            },
+            grantControls: {
+                operator: "OR",
+                authenticationStrength: {
+                    id: "00000000-0000-0000-0000-000000000004",
+                    displayName: "Phishing-resistant MFA",
+                },
+            },
+        };
+
+        const body = writablePolicy(read) as any;
+
+        expect(Object.keys(body).sort()).toEqual([
+            "conditions",
+            "displayName",
+            "grantControls",
+            "state",
+        ]);
+        expect(body.conditions).not.toHaveProperty("times");
+        expect(body.conditions).not.toHaveProperty("deviceStates");
+        expect(body.conditions.platforms).toBeNull();
+        expect(body.conditions).not.toHaveProperty("userRiskLevels");
+        expect(body.conditions.users).toEqual({ includeUsers: ["All"] });
+        expect(body.grantControls.authenticationStrength).toEqual({
+            id: "00000000-0000-0000-0000-000000000004",
+        });
+    });
+
+    it("quotes a UPN as an OData string literal", () => {
+        expect(upnFilter("o'neil@contoso.com")).toBe("userPrincipalName eq 'o''neil@contoso.com'");
     });
 
     it("accepts object ids and UPNs for break-glass accounts", () => {
