@@ -308,7 +308,9 @@ export const GRAPH_OPERATIONS: readonly GraphOperation[] = [
         method: "GET",
         path: "/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/{methodId}",
         permissions: ["Policy.ReadWrite.AuthenticationMethod"],
-        why: "Record one method's configuration (FIDO2, SMS, TAP, ...) before changing it.",
+        why:
+            "Record one method's configuration (FIDO2, SMS, TAP, ...) before changing it, and " +
+            "read the Temporary Access Pass limits before a quarantine release issues one.",
     },
     {
         operation: "policies.updateAuthenticationMethodConfiguration",

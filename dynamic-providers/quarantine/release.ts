@@ -18,7 +18,10 @@ import { readJournal } from "./journal";
 
 type Obj = Record<string, any>;
 
-/** How long the release Temporary Access Pass works, in minutes (one use). */
+/**
+ * How long the release Temporary Access Pass works, in minutes (one use), when the tenant's
+ * policy allows it; otherwise the nearest lifetime it allows (`passLifetime`).
+ */
 export const TAP_LIFETIME_MINUTES = 60;
 
 export interface DriftResult {
@@ -97,10 +100,19 @@ export async function release(
     const step: StepContext = { tenant, evidence, now: ctx.now };
 
     // R1. Resolve the user; the same refusals hold (a user may have become synced meanwhile).
-    const [view, caller] = await Promise.all([
+    //     The tenant's Temporary Access Pass limits are read alongside, so the pass asked for
+    //     is one the policy allows.
+    const [view, caller, [tapPolicy]] = await Promise.all([
         readTenant(tenant, inputs.user, ctx.now, inputs.keep.delegates),
         tenant.callerObjectId(),
+        tenant.graph([
+            {
+                method: "GET",
+                url: "/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass",
+            },
+        ]),
     ]);
+    const lifetime = passLifetime(tapPolicy.ok ? tapPolicy.body : undefined);
     const user = refuseIfProtected(view, inputs, ctx.breakGlassAccounts, caller);
     recordView(evidence, view);
     log(
@@ -127,7 +139,7 @@ export async function release(
                   {
                       method: "POST" as const,
                       url: `/users/${id}/authentication/temporaryAccessPassMethods`,
-                      body: { isUsableOnce: true, lifetimeInMinutes: TAP_LIFETIME_MINUTES },
+                      body: { isUsableOnce: true, lifetimeInMinutes: lifetime },
                   },
               ]),
     ]);
@@ -198,6 +210,20 @@ export async function release(
         temporaryAccessPassExpiresAt: expires,
         failures,
     };
+}
+
+/**
+ * The pass lifetime to ask for: `TAP_LIFETIME_MINUTES`, moved into the tenant's allowed range
+ * (Graph refuses a lifetime outside the policy's minimum and maximum). Without the policy, the
+ * preferred lifetime is asked for and Graph says if it is refused.
+ */
+export function passLifetime(policy: Obj | undefined): number {
+    const min = Number(policy?.minimumLifetimeInMinutes);
+    const max = Number(policy?.maximumLifetimeInMinutes);
+    let minutes = TAP_LIFETIME_MINUTES;
+    if (Number.isFinite(max) && max > 0) minutes = Math.min(minutes, max);
+    if (Number.isFinite(min) && min > 0) minutes = Math.max(minutes, min);
+    return minutes;
 }
 
 function expiry(pass: Obj, now: Date): string {

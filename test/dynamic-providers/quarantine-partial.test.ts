@@ -192,3 +192,34 @@ describe("a release that did not finish", () => {
         expect(passes).toHaveLength(1);
     }, 60_000);
 });
+
+describe("a release in a tenant whose pass policy does not allow 60 minutes", () => {
+    it("asks for the longest pass the policy allows instead of failing", async () => {
+        resetTenant();
+        const state = tenant.control.getState();
+        const methodsPolicy = state.policies.authenticationMethodsPolicy as {
+            authenticationMethodConfigurations: Array<Record<string, unknown>>;
+        };
+        const tap = methodsPolicy.authenticationMethodConfigurations.find(
+            (c) => c.id === "TemporaryAccessPass",
+        )!;
+        Object.assign(tap, { minimumLifetimeInMinutes: 15, maximumLifetimeInMinutes: 30 });
+        tenant.control.putState(state);
+
+        const created = await h.host.create(
+            h.urn("short"),
+            h.inputs("short", { incident: "INC-3005" }),
+        );
+        const released = await h.host.update(
+            created.id,
+            h.urn("short"),
+            created.outs,
+            h.inputs("short", { incident: "INC-3005", state: "released" }),
+        );
+        expect(released.outs.status).toBe("released");
+        const pass = megan().authenticationMethods.find((m) =>
+            String(m["@odata.type"]).includes("temporaryAccessPass"),
+        );
+        expect(pass).toMatchObject({ lifetimeInMinutes: 30 });
+    }, 60_000);
+});
