@@ -97,7 +97,11 @@ export interface LocalTenantOptions {
 export interface LocalTenantControl {
     /** The whole tenant state (live object: read it, do not keep it across putState). */
     getState(): TenantState;
-    /** Replaces the state with a scenario object (validated; throws ScenarioError when bad). */
+    /**
+     * Replaces the state with a scenario object (validated; throws ScenarioError when bad). As
+     * at start, the first app gets the granted roles, and keeps its current client secret
+     * unless the scenario sets one.
+     */
     putState(scenario: unknown): void;
     /** Replaces the fault configuration (throws FaultConfigError when bad). */
     setFaults(faults: FaultConfig): void;
@@ -329,12 +333,17 @@ class LocalTenantServer {
         };
     }
 
-    /** The first app gets a generated secret if it has none, and the granted roles if given. */
-    private prepareFirstApp(): void {
+    /**
+     * The first app (the one the CLI prints) gets a secret if the state gives it none: the one it
+     * had (`keepSecret`, so the printed env keeps working after `PUT /_local/state`), else a
+     * generated one. It also gets the granted roles when the tenant was started with them: the
+     * shipped scenarios grant nothing themselves.
+     */
+    private prepareFirstApp(keepSecret?: string): void {
         const app = this.state.apps[0];
         if (app.clientSecret === "") {
             // Entra-like secret: 40 URL-safe characters.
-            app.clientSecret = randomBytes(30).toString("base64url");
+            app.clientSecret = keepSecret || randomBytes(30).toString("base64url");
         }
         if (this.options.grantedGraphRoles) app.graphRoles = [...this.options.grantedGraphRoles];
         if (this.options.grantedExchangeRoles) {
@@ -343,10 +352,11 @@ class LocalTenantServer {
         }
     }
 
+    /** `PUT /_local/state`: the new state, its first app prepared as at start, counts reset. */
     private replaceState(state: TenantState): void {
+        const secretBefore = this.state.apps[0]?.clientSecret;
         this.state = state;
-        const first = state.apps[0];
-        if (first.clientSecret === "") first.clientSecret = randomBytes(30).toString("base64url");
+        this.prepareFirstApp(secretBefore);
         this.throttler.reset();
         this.store.changed();
     }
