@@ -5,9 +5,12 @@
  * against it; nothing in the product knows it is not Microsoft.
  *
  * Every request passes the same pipeline:
- *   latency -> faults -> control API -> identity -> token check -> route -> permission
- *   -> throttling -> handler -> response
- * (the control API skips latency and faults; identity skips faults unless asked).
+ *   control API -> faults -> identity -> token check -> route -> permission -> throttling
+ *   -> latency -> handler -> response -> throttling slot freed
+ * The control API skips latency and faults; identity skips faults unless asked. Every other
+ * answer waits out the injected latency before it leaves, an early one (a fault, 401, 403,
+ * 429) too; an admitted request waits it out holding its throttling slot, so a mailbox's
+ * concurrency limit counts requests for as long as they are in flight.
  */
 import { randomBytes, randomUUID } from "crypto";
 import * as fs from "fs";
@@ -20,7 +23,14 @@ import type { TenantState } from "./model";
 import { loadOrCreateTlsMaterial } from "./certs";
 import { ExchangeEndpoint, DEFAULT_EXCHANGE_PAGE_SIZE } from "./exchange-endpoint";
 import { FaultConfigError, Faults, type FaultConfig } from "./faults";
-import { GRAPH_JSON, GraphEngine, faultAnswer, graphError } from "./graph-engine";
+import {
+    GRAPH_JSON,
+    GraphEngine,
+    faultAnswer,
+    graphError,
+    inFlight,
+    type InFlight,
+} from "./graph-engine";
 import { GRAPH_AUDIENCE, Identity, loadOrCreateSigningKey } from "./identity";
 import { StateStore } from "./persistence";
 import {
@@ -419,22 +429,32 @@ class LocalTenantServer {
     }
 
     private async handle(incoming: Incoming): Promise<void> {
-        const { rawPath, method } = incoming;
+        const { rawPath } = incoming;
 
         // Control API: loopback only, no latency, no faults, not logged.
         if (rawPath === "/_local" || rawPath.startsWith("/_local/")) {
             return this.control(incoming);
         }
 
-        // 1. Latency, for everything that stands for a network round trip.
-        const latency = this.faults.latencyMs ?? this.options.latencyMs ?? 0;
-        if (latency > 0) await sleep(latency);
+        // Latency stands for the round trip: every answer below waits it out once, and a
+        // throttled bucket's slot is held through it and freed only after the answer is written.
+        const flight = inFlight(this.faults.latencyMs ?? this.options.latencyMs ?? 0);
+        try {
+            await this.route(incoming, flight);
+        } finally {
+            flight.releases.splice(0).forEach((release) => release());
+        }
+    }
 
-        // 2. Identity: OpenID configuration and the token endpoint.
+    private async route(incoming: Incoming, flight: InFlight): Promise<void> {
+        const { rawPath, method } = incoming;
+
+        // 1. Identity: OpenID configuration and the token endpoint.
         const config = IDENTITY_CONFIG.exec(rawPath);
         const token = IDENTITY_TOKEN.exec(rawPath);
         if (config || token) {
-            if (this.faults.includeIdentity && this.injectFault(incoming)) return;
+            await flight.latency();
+            if (this.faults.includeIdentity && (await this.injectFault(incoming, flight))) return;
             const tenant = decodeURIComponent((config ?? token)![1]);
             if (config && method === "GET") {
                 return this.sendIdentity(
@@ -463,26 +483,34 @@ class LocalTenantServer {
             );
         }
 
-        // 3. Graph.
+        // 2. Graph.
         const graph = GRAPH_PATH.exec(rawPath);
         if (graph) {
-            if (this.injectFault(incoming)) return;
-            return this.graphRequest(incoming, graph[1] as "v1.0" | "beta", graph[2] ?? "/");
+            if (await this.injectFault(incoming, flight)) return;
+            return this.graphRequest(
+                incoming,
+                graph[1] as "v1.0" | "beta",
+                graph[2] ?? "/",
+                flight,
+            );
         }
 
-        // 4. Exchange admin API.
+        // 3. Exchange admin API.
         const exchange = EXCHANGE_PATH.exec(rawPath);
         if (exchange && method === "POST") {
-            if (this.injectFault(incoming)) return;
+            if (await this.injectFault(incoming, flight)) return;
             const answer = await this.exchange.invoke({
                 tenant: decodeURIComponent(exchange[1]),
                 query: new URLSearchParams(incoming.query),
                 headers: incoming.req.headers,
                 bodyText: incoming.body.toString("utf8"),
+                inFlight: flight,
             });
+            await flight.latency();
             return this.send(incoming, answer, { appId: answer.appId, cmdlet: answer.cmdlet });
         }
 
+        await flight.latency();
         this.send(
             incoming,
             graphError(
@@ -495,10 +523,14 @@ class LocalTenantServer {
         );
     }
 
-    /** Applies faults to one HTTP request; true when it was answered (or reset) by a fault. */
-    private injectFault(incoming: Incoming): boolean {
+    /**
+     * Applies faults to one HTTP request; true when it was answered (or reset) by a fault,
+     * after the request's latency.
+     */
+    private async injectFault(incoming: Incoming, flight: InFlight): Promise<boolean> {
         const decision = this.faults.decide(incoming.method, incoming.rawPath, true);
         if (decision.kind === "none") return false;
+        await flight.latency();
         if (decision.kind === "reset") {
             this.logEntry(incoming, 0);
             incoming.req.socket.destroy();
@@ -512,19 +544,22 @@ class LocalTenantServer {
         incoming: Incoming,
         version: "v1.0" | "beta",
         rawPath: string,
+        flight: InFlight,
     ): Promise<void> {
         const { requestId, clientRequestId } = incoming;
 
         // Token: present, ours, unexpired, for Graph, for this tenant, of a known app.
         const auth = headerValue(incoming.req.headers.authorization) ?? "";
         const bearer = /^Bearer\s+(.+)$/i.exec(auth)?.[1];
-        const unauthorized = (message: string) =>
+        const unauthorized = async (message: string) => {
+            await flight.latency();
             this.send(
                 incoming,
                 graphError(401, "InvalidAuthenticationToken", message, requestId, clientRequestId, {
                     "WWW-Authenticate": `Bearer realm="", authorization_uri="${this.origin}/${this.state.tenant.id}/oauth2/v2.0/authorize", client_id="00000003-0000-0000-c000-000000000000"`,
                 }),
             );
+        };
         if (!bearer) return unauthorized("Access token is empty.");
         const verified = this.identity.verify(bearer, GRAPH_AUDIENCE, this.state.tenant.id);
         if ("problem" in verified)
@@ -541,6 +576,7 @@ class LocalTenantServer {
             try {
                 body = JSON.parse(incoming.body.toString("utf8"));
             } catch {
+                await flight.latency();
                 return this.send(
                     incoming,
                     graphError(
@@ -555,6 +591,8 @@ class LocalTenantServer {
             }
         }
 
+        // A $batch waits out its latency first: its items hold a slot only while they run.
+        const isBatch = rawPath.toLowerCase() === "/$batch" && incoming.method === "POST";
         const call = {
             method: incoming.method,
             version,
@@ -567,11 +605,13 @@ class LocalTenantServer {
             requestId,
             clientRequestId,
             trace: {} as { bucket?: ThrottleBucket },
+            inFlight: isBatch ? undefined : flight,
         };
-        const response =
-            rawPath.toLowerCase() === "/$batch" && incoming.method === "POST"
-                ? await this.graph.batch(call)
-                : await this.graph.execute(call, false);
+        if (isBatch) await flight.latency();
+        const response = isBatch
+            ? await this.graph.batch(call)
+            : await this.graph.execute(call, false);
+        await flight.latency();
         this.send(incoming, response, { appId: app.clientId, bucket: call.trace.bucket });
     }
 
@@ -798,10 +838,6 @@ function batchItemsOf(version: string, body: Buffer): BatchItemSummary[] | undef
 
 function headerValue(value: string | string[] | undefined): string | undefined {
     return Array.isArray(value) ? value[0] : value;
-}
-
-function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 export { ScenarioError } from "./scenario";
