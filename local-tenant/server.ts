@@ -69,11 +69,17 @@ export interface LocalTenantOptions {
      */
     stateDir?: string;
     /**
-     * Scenario loaded when the state directory has no state.json yet: a name from
-     * local-tenant/scenarios (default "empty") or a path to a JSON file. An unknown name is
-     * an error even when state.json exists, so a typo never goes unnoticed.
+     * Scenario loaded when the state directory has no state.json yet (or with `reset`): a name
+     * from local-tenant/scenarios (default "empty") or a path to a JSON file. An unknown name
+     * is an error even when state.json exists, so a typo never goes unnoticed.
      */
     scenario?: string;
+    /**
+     * Start from the scenario even when the state directory holds a state.json, which is
+     * replaced (default false). The CA, certificates and token signing key are kept, so a
+     * shell trusting the CA keeps working. Risk if set wrong: the saved tenant is lost.
+     */
+    reset?: boolean;
     /** Delay added to every Graph, Exchange and identity answer, in ms (default 0). */
     latencyMs?: number;
     /**
@@ -142,6 +148,8 @@ export interface LocalTenant {
     env: Record<string, string>;
     /** Where the state came from at start: the state file or the scenario file. */
     loadedFrom: string;
+    /** True when the start resumed a saved state.json instead of loading the scenario. */
+    resumed: boolean;
     stateDir: string;
     control: LocalTenantControl;
     /** Stops listening, closes connections and writes pending state. */
@@ -237,9 +245,9 @@ class LocalTenantServer {
         const tls = loadOrCreateTlsMaterial(this.stateDir);
         this.identity = new Identity(loadOrCreateSigningKey(this.stateDir), () => this.now());
 
-        // 3. The state: what the last run left, else the scenario.
+        // 3. The state: what the last run left, else (or when asked to reset) the scenario.
         const stateFile = path.join(this.stateDir, "state.json");
-        const resumed = fs.existsSync(stateFile);
+        const resumed = fs.existsSync(stateFile) && !this.options.reset;
         const loadedFrom = resumed ? stateFile : scenarioFile;
         this.state = loadScenarioFile(loadedFrom);
         this.prepareFirstApp();
@@ -287,10 +295,15 @@ class LocalTenantServer {
         this.origin = `https://127.0.0.1:${actualPort}`;
 
         // 6. What a client needs to connect.
-        return this.describe(tls.caCertPath, tls.caCertPem, loadedFrom);
+        return this.describe(tls.caCertPath, tls.caCertPem, loadedFrom, resumed);
     }
 
-    private describe(caCertPath: string, caCertPem: string, loadedFrom: string): LocalTenant {
+    private describe(
+        caCertPath: string,
+        caCertPem: string,
+        loadedFrom: string,
+        resumed: boolean,
+    ): LocalTenant {
         // Getters: after PUT /_local/state the tenant and its first app may be different ones.
         const current = () => ({ tenant: this.state.tenant, app: this.state.apps[0] });
         const url = this.origin;
@@ -322,6 +335,7 @@ class LocalTenantServer {
                 };
             },
             loadedFrom,
+            resumed,
             stateDir: this.stateDir,
             control: {
                 getState: () => this.state,

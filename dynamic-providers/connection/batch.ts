@@ -366,7 +366,7 @@ export class GraphBatcher {
             return;
         }
 
-        // 3. Per item: success, final failure, or retry after its Retry-After (when we may wait it).
+        // 3. Per item: success, final failure, or retry after a Retry-After we may wait out.
         const byResponseId = new Map((responses ?? []).map((r) => [String(r.id), r]));
         const retrying = new Set<string>();
         for (const item of batch) {
