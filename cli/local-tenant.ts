@@ -6,6 +6,10 @@
  * exactly the roles in the permission manifest, so whatever works against it works with the
  * permissions the documentation asks an administrator to grant.
  *
+ * A state directory that already holds a state.json is resumed and the scenario is not loaded
+ * (a restart loses nothing); when `--scenario` was given anyway, stderr says so and names
+ * `--reset`, which starts over from the scenario and keeps the CA and certificates.
+ *
  * Bad input (unknown flag or scenario, malformed scenario file, port in use) gets one line on
  * stderr and exit code 2.
  */
@@ -15,11 +19,13 @@ import * as path from "path";
 import type { LocalTenantOptions } from "../local-tenant/server";
 import { ScenarioError, loadScenarioFile, resolveScenarioPath } from "../local-tenant/scenario";
 
-export const LOCAL_TENANT_USAGE = `Usage: bec-guard local-tenant [--port N] [--scenario NAME|FILE] [--latency MS] [--state-dir DIR] [--no-throttling]
+export const LOCAL_TENANT_USAGE = `Usage: bec-guard local-tenant [--port N] [--scenario NAME|FILE] [--reset] [--latency MS] [--state-dir DIR] [--no-throttling]
 
   --port N             TCP port on 127.0.0.1 (default 0: any free port)
   --scenario NAME|FILE scenario for a new state directory: a name from local-tenant/scenarios
                        (default "empty") or a path to a JSON file
+  --reset              replace the saved state (state.json) with the scenario; the CA and
+                       certificates are kept
   --latency MS         delay added to every answer, to feel a real network (default 0)
   --state-dir DIR      where certificates and state live (default .local-tenant/)
   --no-throttling      switch off Microsoft's throttling limits
@@ -79,18 +85,32 @@ export async function runLocalTenant(argv: string[]): Promise<number> {
         return fail(`could not start: ${(err as Error).message}`, 1);
     }
 
-    // 4. One line for scripts; then wait for Ctrl-C.
+    // 4. Say when a saved state was resumed although a scenario was asked for.
     const { url, caCertPath, tenantId, clientId, clientSecret, env, stateDir, loadedFrom } = tenant;
-    process.stdout.write(
-        `${JSON.stringify({ url, caCertPath, tenantId, clientId, clientSecret, env, stateDir, loadedFrom })}\n`,
-    );
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    if (tenant.resumed && options.scenario !== undefined) {
+        process.stderr.write(
+            `bec-guard local-tenant: resumed the saved tenant in ${loadedFrom}; --scenario ` +
+                `${options.scenario} was not loaded (a scenario only seeds a new state ` +
+                `directory). To start over from it, add --reset ` +
+                `(the CA and certificates are kept).\n`,
+        );
+    }
+
+    // 5. One line for scripts; then wait for Ctrl-C. The handlers come first, so a script that
+    //    stops the tenant as soon as it has read the line still gets a clean stop.
+    const signal = new Promise<NodeJS.Signals>((resolve) => {
         process.once("SIGINT", () => resolve("SIGINT"));
         process.once("SIGTERM", () => resolve("SIGTERM"));
     });
+    process.stdout.write(
+        `${JSON.stringify({ url, caCertPath, tenantId, clientId, clientSecret, env, stateDir, loadedFrom })}\n`,
+    );
+    const received = await signal;
 
-    // 5. Stop cleanly: close connections and write pending state.
-    process.stderr.write(`bec-guard local-tenant: ${signal} received, saving state and stopping\n`);
+    // 6. Stop cleanly: close connections and write pending state.
+    process.stderr.write(
+        `bec-guard local-tenant: ${received} received, saving state and stopping\n`,
+    );
     try {
         await tenant.stop();
     } catch (err) {
@@ -99,11 +119,11 @@ export async function runLocalTenant(argv: string[]): Promise<number> {
     return 0;
 }
 
-/** The scenario exists and parses (when it will be used), and the port is free. */
+/** The scenario exists, the state to load parses, and the port is free. */
 async function precheck(options: LocalTenantOptions): Promise<void> {
     const scenarioFile = resolveScenarioPath(options.scenario ?? "empty");
     const stateFile = path.join(path.resolve(options.stateDir ?? ".local-tenant"), "state.json");
-    loadScenarioFile(fs.existsSync(stateFile) ? stateFile : scenarioFile);
+    loadScenarioFile(fs.existsSync(stateFile) && !options.reset ? stateFile : scenarioFile);
     if (options.port) {
         await new Promise<void>((resolve, reject) => {
             const probe = net.createServer();
@@ -146,6 +166,9 @@ function parseArguments(argv: string[]): LocalTenantOptions {
                 break;
             case "--no-throttling":
                 options.throttling = false;
+                break;
+            case "--reset":
+                options.reset = true;
                 break;
             case "--help":
             case "-h":

@@ -17,7 +17,7 @@ import type { TenantState } from "./model";
 import { CmdletError, type Cmdlet } from "./contracts";
 import { EXCHANGE_APP_ROLE, EXCHANGE_AUDIENCE, type Identity, tenantMatches } from "./identity";
 import type { Throttler } from "./throttling";
-import { normaliseMailbox } from "./graph-engine";
+import { normaliseMailbox, type InFlight } from "./graph-engine";
 
 export interface ExchangeHost {
     state(): TenantState;
@@ -34,6 +34,12 @@ export interface ExchangeRequest {
     query: URLSearchParams;
     headers: Record<string, string | string[] | undefined>;
     bodyText: string;
+    /**
+     * The HTTP request in flight: an admitted cmdlet waits out its latency holding its anchor
+     * mailbox's slot, which the server frees after answering. Without it the slot is held only
+     * while the cmdlet runs.
+     */
+    inFlight?: InFlight;
 }
 
 export interface ExchangeAnswer {
@@ -189,7 +195,13 @@ export class ExchangeEndpoint {
             return answer;
         }
 
-        // 5. Run it.
+        // 5. The time on the wire, holding the slot; the server frees it after answering.
+        if (request.inFlight) {
+            request.inFlight.releases.push(admission.release);
+            await request.inFlight.latency();
+        }
+
+        // 6. Run it.
         let value: Array<Record<string, unknown>>;
         let warnings: string[];
         try {
@@ -225,11 +237,11 @@ export class ExchangeEndpoint {
                 meta,
             );
         } finally {
-            admission.release();
+            if (!request.inFlight) admission.release();
         }
         if (!/^get-/i.test(cmdlet.name)) this.host.changed();
 
-        // 6. Page `value`; the client POSTs the same body to the next link.
+        // 7. Page `value`; the client POSTs the same body to the next link.
         const pageSize = preferredPageSize(header(request.headers, "prefer")) ?? this.pageSize;
         const offset = skipOffset(request.query.get("$skiptoken"));
         if (offset === undefined) {

@@ -3,6 +3,11 @@
  * items of a `$batch`. For every call (a batch item included) the order is: faults, route
  * match, permission check, throttling, handler. Authentication happened before (the server
  * checks the token once per HTTP request; batch items share it).
+ *
+ * A call sent on its own (not a batch item) carries its HTTP request's `InFlight`: once
+ * admitted, it waits out the injected latency holding its throttling slot, and the server
+ * frees the slot after the answer is written. So Outlook's 4 concurrent requests per mailbox
+ * hold for requests that take time on the wire, not only for slow handlers.
  */
 import { randomUUID } from "crypto";
 import type { AppRegistration, TenantState } from "./model";
@@ -36,6 +41,30 @@ export interface GraphEngineHost {
     changed(): void;
 }
 
+/**
+ * One HTTP request while it is in flight: the latency it waits out (once, wherever the
+ * pipeline reaches it first) and the throttling slots it holds until its answer is written.
+ */
+export interface InFlight {
+    /** Waits out the injected latency; later calls return at once. */
+    latency(): Promise<void>;
+    /** Slots to free once the answer is written (the server calls them). */
+    readonly releases: Array<() => void>;
+}
+
+/** An InFlight for a request with `latencyMs` of injected latency. */
+export function inFlight(latencyMs: number): InFlight {
+    let waited: Promise<void> | undefined;
+    return {
+        latency: () =>
+            (waited ??=
+                latencyMs > 0
+                    ? new Promise<void>((resolve) => setTimeout(resolve, latencyMs))
+                    : Promise.resolve()),
+        releases: [],
+    };
+}
+
 /** One Graph call, from the wire or from a batch item. */
 export interface GraphCall {
     method: string;
@@ -52,6 +81,12 @@ export interface GraphCall {
     clientRequestId: string;
     /** Filled in while the call runs, for the request log: the matched route's bucket. */
     trace?: { bucket?: ThrottleBucket };
+    /**
+     * The HTTP request this call is, when sent on its own: the admitted call waits out its
+     * latency holding the throttling slot, which the server frees after answering. Batch items
+     * have none (they hold a slot only while their handler runs).
+     */
+    inFlight?: InFlight;
 }
 
 export const GRAPH_JSON =
@@ -299,7 +334,13 @@ export class GraphEngine {
             );
         }
 
-        // 5. Handler. A successful write marks the state for saving.
+        // 5. The time on the wire, holding the slot; the server frees it after answering.
+        if (call.inFlight) {
+            call.inFlight.releases.push(admission.release);
+            await call.inFlight.latency();
+        }
+
+        // 6. Handler. A successful write marks the state for saving.
         try {
             const response = await route.handler(ctx);
             if (response.status === 303) {
@@ -312,7 +353,7 @@ export class GraphEngine {
         } catch (err) {
             return this.handlerError(err, call);
         } finally {
-            admission.release();
+            if (!call.inFlight) admission.release();
         }
     }
 
@@ -465,6 +506,7 @@ export class GraphEngine {
                     requestId,
                     clientRequestId,
                     trace,
+                    inFlight: undefined,
                 },
                 true,
             );

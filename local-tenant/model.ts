@@ -4,11 +4,29 @@
  * them with little reshaping; Exchange objects keep the property names that the Exchange
  * admin API (InvokeCommand) returns for the matching Get-* cmdlet.
  *
- * The local tenant imports nothing from the product: this file is the only schema.
+ * The local tenant imports nothing from the product: this file is the only schema. Graph
+ * entities carry their documented properties' types from @microsoft/microsoft-graph-types
+ * (`GraphEntity<T>`) and stay open for whatever else a scenario gives them.
  */
+
+import type {
+    AppRoleAssignment,
+    AuthenticationMethod,
+    ConditionalAccessPolicy,
+    MessageRuleActions,
+    MessageRulePredicates,
+    OAuth2PermissionGrant,
+    ServicePrincipal,
+} from "@microsoft/microsoft-graph-types";
 
 /** A JSON object as Graph returns it (entity properties plus `@odata.type` where Graph has it). */
 export type GraphObject = Record<string, unknown>;
+
+/**
+ * A Graph entity as the tenant stores and returns it: the documented properties of `T` (from
+ * @microsoft/microsoft-graph-types), and any other property a scenario gives it.
+ */
+export type GraphEntity<T> = T & GraphObject;
 
 /** An app registration that may ask the token endpoint for tokens (client credentials). */
 export interface AppRegistration {
@@ -49,10 +67,10 @@ export interface InboxRule {
     hasError?: boolean;
     isReadOnly?: boolean;
     /** Graph messageRulePredicates. */
-    conditions?: GraphObject;
+    conditions?: GraphEntity<MessageRulePredicates>;
     /** Graph messageRuleActions (forwardTo, redirectTo, moveToFolder, delete, markAsRead, ...). */
-    actions?: GraphObject;
-    exceptions?: GraphObject;
+    actions?: GraphEntity<MessageRuleActions>;
+    exceptions?: GraphEntity<MessageRulePredicates>;
 }
 
 /** A message in a mailbox folder (enough for investigation: sent mail, phishing sent out). */
@@ -145,7 +163,7 @@ export interface User {
      */
     passwordSha256?: string;
     /** Authentication methods, each with Graph's `@odata.type` (…passwordAuthenticationMethod, …). */
-    authenticationMethods: GraphObject[];
+    authenticationMethods: Array<GraphEntity<AuthenticationMethod>>;
     /** Id of the method used by default for MFA (it must be deleted last). */
     defaultMethodId?: string | null;
     /** Group object ids the user belongs to. */
@@ -183,11 +201,11 @@ export interface TenantState {
     users: User[];
     groups: Group[];
     /** Graph servicePrincipal objects (id, appId, displayName, accountEnabled, ...). */
-    servicePrincipals: GraphObject[];
+    servicePrincipals: Array<GraphEntity<ServicePrincipal>>;
     /** Graph oAuth2PermissionGrant objects (consentType AllPrincipals or Principal). */
-    oauth2PermissionGrants: GraphObject[];
+    oauth2PermissionGrants: Array<GraphEntity<OAuth2PermissionGrant>>;
     /** Graph appRoleAssignment objects (principalId is the user or group). */
-    appRoleAssignments: GraphObject[];
+    appRoleAssignments: Array<GraphEntity<AppRoleAssignment>>;
     policies: {
         authenticationMethodsPolicy: GraphObject;
         authorizationPolicy: GraphObject;
@@ -195,7 +213,7 @@ export interface TenantState {
         identitySecurityDefaultsEnforcementPolicy?: GraphObject;
     };
     conditionalAccess: {
-        policies: GraphObject[];
+        policies: Array<GraphEntity<ConditionalAccessPolicy>>;
         namedLocations: GraphObject[];
         authenticationStrengthPolicies?: GraphObject[];
     };

@@ -5,9 +5,12 @@
  * against it; nothing in the product knows it is not Microsoft.
  *
  * Every request passes the same pipeline:
- *   latency -> faults -> control API -> identity -> token check -> route -> permission
- *   -> throttling -> handler -> response
- * (the control API skips latency and faults; identity skips faults unless asked).
+ *   control API -> faults -> identity -> token check -> route -> permission -> throttling
+ *   -> latency -> handler -> response -> throttling slot freed
+ * The control API skips latency and faults; identity skips faults unless asked. Every other
+ * answer waits out the injected latency before it leaves, an early one (a fault, 401, 403,
+ * 429) too; an admitted request waits it out holding its throttling slot, so a mailbox's
+ * concurrency limit counts requests for as long as they are in flight.
  */
 import { randomBytes, randomUUID } from "crypto";
 import * as fs from "fs";
@@ -20,7 +23,14 @@ import type { TenantState } from "./model";
 import { loadOrCreateTlsMaterial } from "./certs";
 import { ExchangeEndpoint, DEFAULT_EXCHANGE_PAGE_SIZE } from "./exchange-endpoint";
 import { FaultConfigError, Faults, type FaultConfig } from "./faults";
-import { GRAPH_JSON, GraphEngine, faultAnswer, graphError } from "./graph-engine";
+import {
+    GRAPH_JSON,
+    GraphEngine,
+    faultAnswer,
+    graphError,
+    inFlight,
+    type InFlight,
+} from "./graph-engine";
 import { GRAPH_AUDIENCE, Identity, loadOrCreateSigningKey } from "./identity";
 import { StateStore } from "./persistence";
 import {
@@ -59,11 +69,17 @@ export interface LocalTenantOptions {
      */
     stateDir?: string;
     /**
-     * Scenario loaded when the state directory has no state.json yet: a name from
-     * local-tenant/scenarios (default "empty") or a path to a JSON file. An unknown name is
-     * an error even when state.json exists, so a typo never goes unnoticed.
+     * Scenario loaded when the state directory has no state.json yet (or with `reset`): a name
+     * from local-tenant/scenarios (default "empty") or a path to a JSON file. An unknown name
+     * is an error even when state.json exists, so a typo never goes unnoticed.
      */
     scenario?: string;
+    /**
+     * Start from the scenario even when the state directory holds a state.json, which is
+     * replaced (default false). The CA, certificates and token signing key are kept, so a
+     * shell trusting the CA keeps working. Risk if set wrong: the saved tenant is lost.
+     */
+    reset?: boolean;
     /** Delay added to every Graph, Exchange and identity answer, in ms (default 0). */
     latencyMs?: number;
     /**
@@ -97,7 +113,11 @@ export interface LocalTenantOptions {
 export interface LocalTenantControl {
     /** The whole tenant state (live object: read it, do not keep it across putState). */
     getState(): TenantState;
-    /** Replaces the state with a scenario object (validated; throws ScenarioError when bad). */
+    /**
+     * Replaces the state with a scenario object (validated; throws ScenarioError when bad). As
+     * at start, the first app gets the granted roles, and keeps its current client secret
+     * unless the scenario sets one.
+     */
     putState(scenario: unknown): void;
     /** Replaces the fault configuration (throws FaultConfigError when bad). */
     setFaults(faults: FaultConfig): void;
@@ -128,6 +148,8 @@ export interface LocalTenant {
     env: Record<string, string>;
     /** Where the state came from at start: the state file or the scenario file. */
     loadedFrom: string;
+    /** True when the start resumed a saved state.json instead of loading the scenario. */
+    resumed: boolean;
     stateDir: string;
     control: LocalTenantControl;
     /** Stops listening, closes connections and writes pending state. */
@@ -223,9 +245,9 @@ class LocalTenantServer {
         const tls = loadOrCreateTlsMaterial(this.stateDir);
         this.identity = new Identity(loadOrCreateSigningKey(this.stateDir), () => this.now());
 
-        // 3. The state: what the last run left, else the scenario.
+        // 3. The state: what the last run left, else (or when asked to reset) the scenario.
         const stateFile = path.join(this.stateDir, "state.json");
-        const resumed = fs.existsSync(stateFile);
+        const resumed = fs.existsSync(stateFile) && !this.options.reset;
         const loadedFrom = resumed ? stateFile : scenarioFile;
         this.state = loadScenarioFile(loadedFrom);
         this.prepareFirstApp();
@@ -273,10 +295,15 @@ class LocalTenantServer {
         this.origin = `https://127.0.0.1:${actualPort}`;
 
         // 6. What a client needs to connect.
-        return this.describe(tls.caCertPath, tls.caCertPem, loadedFrom);
+        return this.describe(tls.caCertPath, tls.caCertPem, loadedFrom, resumed);
     }
 
-    private describe(caCertPath: string, caCertPem: string, loadedFrom: string): LocalTenant {
+    private describe(
+        caCertPath: string,
+        caCertPem: string,
+        loadedFrom: string,
+        resumed: boolean,
+    ): LocalTenant {
         // Getters: after PUT /_local/state the tenant and its first app may be different ones.
         const current = () => ({ tenant: this.state.tenant, app: this.state.apps[0] });
         const url = this.origin;
@@ -308,6 +335,7 @@ class LocalTenantServer {
                 };
             },
             loadedFrom,
+            resumed,
             stateDir: this.stateDir,
             control: {
                 getState: () => this.state,
@@ -329,12 +357,17 @@ class LocalTenantServer {
         };
     }
 
-    /** The first app gets a generated secret if it has none, and the granted roles if given. */
-    private prepareFirstApp(): void {
+    /**
+     * The first app (the one the CLI prints) gets a secret if the state gives it none: the one it
+     * had (`keepSecret`, so the printed env keeps working after `PUT /_local/state`), else a
+     * generated one. It also gets the granted roles when the tenant was started with them: the
+     * shipped scenarios grant nothing themselves.
+     */
+    private prepareFirstApp(keepSecret?: string): void {
         const app = this.state.apps[0];
         if (app.clientSecret === "") {
             // Entra-like secret: 40 URL-safe characters.
-            app.clientSecret = randomBytes(30).toString("base64url");
+            app.clientSecret = keepSecret || randomBytes(30).toString("base64url");
         }
         if (this.options.grantedGraphRoles) app.graphRoles = [...this.options.grantedGraphRoles];
         if (this.options.grantedExchangeRoles) {
@@ -343,10 +376,11 @@ class LocalTenantServer {
         }
     }
 
+    /** `PUT /_local/state`: the new state, its first app prepared as at start, counts reset. */
     private replaceState(state: TenantState): void {
+        const secretBefore = this.state.apps[0]?.clientSecret;
         this.state = state;
-        const first = state.apps[0];
-        if (first.clientSecret === "") first.clientSecret = randomBytes(30).toString("base64url");
+        this.prepareFirstApp(secretBefore);
         this.throttler.reset();
         this.store.changed();
     }
@@ -409,22 +443,32 @@ class LocalTenantServer {
     }
 
     private async handle(incoming: Incoming): Promise<void> {
-        const { rawPath, method } = incoming;
+        const { rawPath } = incoming;
 
         // Control API: loopback only, no latency, no faults, not logged.
         if (rawPath === "/_local" || rawPath.startsWith("/_local/")) {
             return this.control(incoming);
         }
 
-        // 1. Latency, for everything that stands for a network round trip.
-        const latency = this.faults.latencyMs ?? this.options.latencyMs ?? 0;
-        if (latency > 0) await sleep(latency);
+        // Latency stands for the round trip: every answer below waits it out once, and a
+        // throttled bucket's slot is held through it and freed only after the answer is written.
+        const flight = inFlight(this.faults.latencyMs ?? this.options.latencyMs ?? 0);
+        try {
+            await this.route(incoming, flight);
+        } finally {
+            flight.releases.splice(0).forEach((release) => release());
+        }
+    }
 
-        // 2. Identity: OpenID configuration and the token endpoint.
+    private async route(incoming: Incoming, flight: InFlight): Promise<void> {
+        const { rawPath, method } = incoming;
+
+        // 1. Identity: OpenID configuration and the token endpoint.
         const config = IDENTITY_CONFIG.exec(rawPath);
         const token = IDENTITY_TOKEN.exec(rawPath);
         if (config || token) {
-            if (this.faults.includeIdentity && this.injectFault(incoming)) return;
+            await flight.latency();
+            if (this.faults.includeIdentity && (await this.injectFault(incoming, flight))) return;
             const tenant = decodeURIComponent((config ?? token)![1]);
             if (config && method === "GET") {
                 return this.sendIdentity(
@@ -453,26 +497,34 @@ class LocalTenantServer {
             );
         }
 
-        // 3. Graph.
+        // 2. Graph.
         const graph = GRAPH_PATH.exec(rawPath);
         if (graph) {
-            if (this.injectFault(incoming)) return;
-            return this.graphRequest(incoming, graph[1] as "v1.0" | "beta", graph[2] ?? "/");
+            if (await this.injectFault(incoming, flight)) return;
+            return this.graphRequest(
+                incoming,
+                graph[1] as "v1.0" | "beta",
+                graph[2] ?? "/",
+                flight,
+            );
         }
 
-        // 4. Exchange admin API.
+        // 3. Exchange admin API.
         const exchange = EXCHANGE_PATH.exec(rawPath);
         if (exchange && method === "POST") {
-            if (this.injectFault(incoming)) return;
+            if (await this.injectFault(incoming, flight)) return;
             const answer = await this.exchange.invoke({
                 tenant: decodeURIComponent(exchange[1]),
                 query: new URLSearchParams(incoming.query),
                 headers: incoming.req.headers,
                 bodyText: incoming.body.toString("utf8"),
+                inFlight: flight,
             });
+            await flight.latency();
             return this.send(incoming, answer, { appId: answer.appId, cmdlet: answer.cmdlet });
         }
 
+        await flight.latency();
         this.send(
             incoming,
             graphError(
@@ -485,10 +537,14 @@ class LocalTenantServer {
         );
     }
 
-    /** Applies faults to one HTTP request; true when it was answered (or reset) by a fault. */
-    private injectFault(incoming: Incoming): boolean {
+    /**
+     * Applies faults to one HTTP request; true when it was answered (or reset) by a fault,
+     * after the request's latency.
+     */
+    private async injectFault(incoming: Incoming, flight: InFlight): Promise<boolean> {
         const decision = this.faults.decide(incoming.method, incoming.rawPath, true);
         if (decision.kind === "none") return false;
+        await flight.latency();
         if (decision.kind === "reset") {
             this.logEntry(incoming, 0);
             incoming.req.socket.destroy();
@@ -502,19 +558,22 @@ class LocalTenantServer {
         incoming: Incoming,
         version: "v1.0" | "beta",
         rawPath: string,
+        flight: InFlight,
     ): Promise<void> {
         const { requestId, clientRequestId } = incoming;
 
         // Token: present, ours, unexpired, for Graph, for this tenant, of a known app.
         const auth = headerValue(incoming.req.headers.authorization) ?? "";
         const bearer = /^Bearer\s+(.+)$/i.exec(auth)?.[1];
-        const unauthorized = (message: string) =>
+        const unauthorized = async (message: string) => {
+            await flight.latency();
             this.send(
                 incoming,
                 graphError(401, "InvalidAuthenticationToken", message, requestId, clientRequestId, {
                     "WWW-Authenticate": `Bearer realm="", authorization_uri="${this.origin}/${this.state.tenant.id}/oauth2/v2.0/authorize", client_id="00000003-0000-0000-c000-000000000000"`,
                 }),
             );
+        };
         if (!bearer) return unauthorized("Access token is empty.");
         const verified = this.identity.verify(bearer, GRAPH_AUDIENCE, this.state.tenant.id);
         if ("problem" in verified)
@@ -531,6 +590,7 @@ class LocalTenantServer {
             try {
                 body = JSON.parse(incoming.body.toString("utf8"));
             } catch {
+                await flight.latency();
                 return this.send(
                     incoming,
                     graphError(
@@ -545,6 +605,8 @@ class LocalTenantServer {
             }
         }
 
+        // A $batch waits out its latency first: its items hold a slot only while they run.
+        const isBatch = rawPath.toLowerCase() === "/$batch" && incoming.method === "POST";
         const call = {
             method: incoming.method,
             version,
@@ -557,11 +619,13 @@ class LocalTenantServer {
             requestId,
             clientRequestId,
             trace: {} as { bucket?: ThrottleBucket },
+            inFlight: isBatch ? undefined : flight,
         };
-        const response =
-            rawPath.toLowerCase() === "/$batch" && incoming.method === "POST"
-                ? await this.graph.batch(call)
-                : await this.graph.execute(call, false);
+        if (isBatch) await flight.latency();
+        const response = isBatch
+            ? await this.graph.batch(call)
+            : await this.graph.execute(call, false);
+        await flight.latency();
         this.send(incoming, response, { appId: app.clientId, bucket: call.trace.bucket });
     }
 
@@ -788,10 +852,6 @@ function batchItemsOf(version: string, body: Buffer): BatchItemSummary[] | undef
 
 function headerValue(value: string | string[] | undefined): string | undefined {
     return Array.isArray(value) ? value[0] : value;
-}
-
-function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 export { ScenarioError } from "./scenario";

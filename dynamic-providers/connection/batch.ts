@@ -12,9 +12,14 @@
  *   without a Retry-After we back off 1, 2, 4, ... s (capped at 30 s);
  * - `dependsOn` keeps a chain in one batch and in order; a dependent of a failed item gets 424.
  *   A 424 caused only by a throttled dependency is retried with it, not reported;
- * - Outlook allows 4 concurrent requests per mailbox: an item addressing a mailbox holds one of
- *   that mailbox's 4 slots (shared with direct requests and other batches in this process) from
- *   send until its batch answers;
+ * - Outlook allows 4 concurrent requests per mailbox: the items of a batch addressing a mailbox
+ *   hold as many of that mailbox's 4 slots (shared with direct requests and other batches in this
+ *   process) as can run at once, from send until the batch answers. Items linked by dependsOn
+ *   run one after the other, so a chain of any length on one mailbox holds one slot; a group
+ *   that would run more than 4 at once on one mailbox is refused up front;
+ * - a Retry-After longer than the connection's `maxRetryAfterSeconds` is not waited out: the
+ *   item (or every item of a throttled envelope) finishes with its throttling error, which says
+ *   how long Graph asked to wait, as a direct request does;
  * - the envelope itself can be throttled or fail (429/5xx): then every item in it is retried
  *   the same way.
  *
@@ -69,6 +74,11 @@ export interface BatchResult<T = unknown> {
 export interface BatcherOptions {
     /** Sends per item at most (first included). Default: the connection's policy (5). */
     maxAttempts?: number;
+    /**
+     * Longest Retry-After waited out, in seconds; an item asked to wait longer finishes with its
+     * throttling error. Default: the connection's policy (300).
+     */
+    maxRetryAfterSeconds?: number;
     /** Items per `$batch` (1..20). Default 20. */
     maxBatchSize?: number;
 }
@@ -91,6 +101,13 @@ interface Item {
     result?: BatchResult;
 }
 
+/** Items sent together in one `$batch`, and the mailbox slots they hold until it answers. */
+interface Batch {
+    items: Item[];
+    /** One entry per slot held (a mailbox appears as often as slots are held on it). */
+    slots: string[];
+}
+
 interface RawItemResponse {
     id: string;
     status: number;
@@ -109,6 +126,7 @@ const RETRYABLE_ITEM: readonly number[] = [429, 503, 504];
  */
 export class GraphBatcher {
     private readonly maxAttempts: number;
+    private readonly maxRetryAfterMs: number;
     private readonly maxBatchSize: number;
 
     constructor(
@@ -116,6 +134,8 @@ export class GraphBatcher {
         options: BatcherOptions = {},
     ) {
         this.maxAttempts = options.maxAttempts ?? connection.policy.maxAttempts;
+        this.maxRetryAfterMs =
+            (options.maxRetryAfterSeconds ?? connection.policy.maxRetryAfterSeconds) * 1000;
         this.maxBatchSize = Math.min(
             MAX_BATCH_SIZE,
             Math.max(1, options.maxBatchSize ?? MAX_BATCH_SIZE),
@@ -127,7 +147,8 @@ export class GraphBatcher {
      *
      * @param requests Requests; `dependsOn` may only name ids in this same call.
      * @throws Error for bad input (duplicate ids, unknown or cyclic dependencies, a dependency
-     *   chain longer than 20). Failed requests do not throw: see each result's `error`.
+     *   group larger than 20 or running more than 4 requests on one mailbox at once). Failed
+     *   requests do not throw: see each result's `error`.
      */
     async run<T = unknown>(requests: BatchRequest[]): Promise<Array<BatchResult<T>>> {
         // 1. Normalise and validate the requests.
@@ -203,7 +224,29 @@ export class GraphBatcher {
             }
         }
         assertAcyclic(items, byId);
+        this.assertMailboxWidth(items, byId);
         return items;
+    }
+
+    /**
+     * A dependency group must fit the mailbox limit even when all of it is pending: otherwise it
+     * could never get its slots and the run would wait forever.
+     */
+    private assertMailboxWidth(items: Item[], byId: Map<string, Item>): void {
+        const capacity = this.connection.limits.mailboxes.capacity;
+        for (const item of items) {
+            const group = dependencyGroup(item, byId);
+            for (const [mailbox, width] of concurrentOnMailbox(group, byId)) {
+                if (width <= capacity) continue;
+                const onMailbox = group.filter((g) => g.mailbox === mailbox).map((g) => g.id);
+                throw new Error(
+                    `Batch requests ${onMailbox.join(", ")} on mailbox ${mailbox} are linked by ` +
+                        `dependsOn so that ${width} of them would run at once, more than the ` +
+                        `${capacity} requests Outlook allows in flight per mailbox: chain them ` +
+                        `with dependsOn or send them without it.`,
+                );
+            }
+        }
     }
 
     /** A dependent whose dependency finally failed gets 424, as Graph would answer. */
@@ -225,39 +268,52 @@ export class GraphBatcher {
     }
 
     /**
-     * Pack ready items into batches of at most 20: a dependency group goes whole into one batch,
-     * and an item addressing a mailbox must get one of the mailbox's slots. Items that cannot get
-     * a slot wait for the next round; if none can go at all, wait for any slot to free.
+     * Pack ready items into batches of at most 20: a dependency group goes whole into one batch
+     * and must get, for each mailbox it addresses, as many slots as its items there can run at
+     * once (one for a chain). Groups that cannot get their slots wait for the next round; if
+     * none can go at all, wait for a slot held elsewhere in this process to free.
      */
-    private async compose(ready: Item[], byId: Map<string, Item>): Promise<Item[][]> {
+    private async compose(ready: Item[], byId: Map<string, Item>): Promise<Batch[]> {
         const limits = this.connection.limits.mailboxes;
         for (;;) {
-            const batches: Item[][] = [];
+            const batches: Batch[] = [];
             const placed = new Set<Item>();
             for (const version of ["v1.0", "beta"] as const) {
-                let current: Item[] = [];
+                let current: Batch = { items: [], slots: [] };
                 for (const item of ready) {
                     if (item.version !== version || placed.has(item)) continue;
                     // The whole group of items linked by dependsOn that are still pending.
                     const group = dependencyGroup(item, byId).filter((g) => g.result === undefined);
                     if (group.some((g) => placed.has(g))) continue;
-                    if (!acquireAll(group, limits)) continue;
-                    if (current.length + group.length > this.maxBatchSize) {
+                    const slots = acquireSlots(group, byId, limits);
+                    if (slots === undefined) continue;
+                    if (current.items.length + group.length > this.maxBatchSize) {
                         batches.push(current);
-                        current = [];
+                        current = { items: [], slots: [] };
                     }
-                    current.push(...group);
+                    current.items.push(...group);
+                    current.slots.push(...slots);
                     group.forEach((g) => placed.add(g));
                 }
-                if (current.length > 0) batches.push(current);
+                if (current.items.length > 0) batches.push(current);
             }
             if (batches.length > 0) return batches;
+
+            // Nothing could go: only a slot held elsewhere can change that. With none held,
+            // waiting would be forever, so say so instead (prepare should make this unreachable).
+            const mailboxes = [...new Set(ready.flatMap((i) => (i.mailbox ? [i.mailbox] : [])))];
+            if (!mailboxes.some((m) => limits.inFlight(m) > 0)) {
+                throw new Error(
+                    `Graph $batch: requests ${ready.map((i) => i.id).join(", ")} cannot get ` +
+                        `mailbox slots although none is in use; this is a bug in the batcher.`,
+                );
+            }
             await limits.nextRelease();
         }
     }
 
     /** Send one batch and record each item's outcome (or schedule its retry). */
-    private async send(batch: Item[], byId: Map<string, Item>): Promise<void> {
+    private async send({ items: batch, slots }: Batch, byId: Map<string, Item>): Promise<void> {
         const version = batch[0].version;
         const inBatch = new Set(batch.map((item) => item.id));
         batch.forEach((item) => item.attempts++);
@@ -278,20 +334,18 @@ export class GraphBatcher {
             if (!(err instanceof GraphRequestError)) throw err;
             envelopeError = err;
         } finally {
-            batch.forEach(
-                (item) =>
-                    item.mailbox !== undefined &&
-                    this.connection.limits.mailboxes.release(item.mailbox),
-            );
+            slots.forEach((mailbox) => this.connection.limits.mailboxes.release(mailbox));
         }
         const receivedAt = Date.now();
 
-        // 2. A failed envelope: retry every item when it was throttling or transient.
+        // 2. A failed envelope: retry every item when it was throttling or transient, unless it
+        //    asked for a longer wait than we allow.
         if (envelopeError) {
             const retryable =
-                envelopeError.status === 0 ||
-                envelopeError.status === 429 ||
-                envelopeError.status >= 500;
+                (envelopeError.status === 0 ||
+                    envelopeError.status === 429 ||
+                    envelopeError.status >= 500) &&
+                (envelopeError.retryAfterMs ?? 0) <= this.maxRetryAfterMs;
             for (const item of batch) {
                 if (retryable && item.attempts < this.maxAttempts) {
                     item.notBefore =
@@ -312,7 +366,7 @@ export class GraphBatcher {
             return;
         }
 
-        // 3. Per item: success, final failure, or retry after its Retry-After.
+        // 3. Per item: success, final failure, or retry after a Retry-After we may wait out.
         const byResponseId = new Map((responses ?? []).map((r) => [String(r.id), r]));
         const retrying = new Set<string>();
         for (const item of batch) {
@@ -324,11 +378,13 @@ export class GraphBatcher {
                 continue;
             }
             const headers = lowerCaseKeys(response.headers ?? {});
+            const asked = retryAfterFromItem(headers);
             const retryable =
-                RETRYABLE_ITEM.includes(response.status) ||
-                ((response.status === 500 || response.status === 502) && item.method !== "POST");
+                (RETRYABLE_ITEM.includes(response.status) ||
+                    ((response.status === 500 || response.status === 502) &&
+                        item.method !== "POST")) &&
+                (asked ?? 0) <= this.maxRetryAfterMs;
             if (retryable && item.attempts < this.maxAttempts) {
-                const asked = retryAfterFromItem(headers);
                 item.notBefore = receivedAt + (asked ?? defaultRetryDelayMs(item.attempts));
                 retrying.add(item.id);
                 continue;
@@ -470,17 +526,73 @@ function assertAcyclic(items: Item[], byId: Map<string, Item>): void {
     }
 }
 
-function acquireAll(group: Item[], limits: GraphConnection["limits"]["mailboxes"]): boolean {
+/**
+ * Takes the mailbox slots a group needs (see `concurrentOnMailbox`), all or none.
+ *
+ * @returns One entry per slot taken, or undefined (and nothing held) when one was not free.
+ */
+function acquireSlots(
+    group: Item[],
+    byId: Map<string, Item>,
+    limits: GraphConnection["limits"]["mailboxes"],
+): string[] | undefined {
     const taken: string[] = [];
-    for (const item of group) {
-        if (item.mailbox === undefined) continue;
-        if (!limits.tryAcquire(item.mailbox)) {
-            taken.forEach((m) => limits.release(m));
-            return false;
+    for (const [mailbox, width] of concurrentOnMailbox(group, byId)) {
+        for (let n = 0; n < width; n++) {
+            if (!limits.tryAcquire(mailbox)) {
+                taken.forEach((m) => limits.release(m));
+                return undefined;
+            }
+            taken.push(mailbox);
         }
-        taken.push(item.mailbox);
     }
-    return true;
+    return taken;
+}
+
+/**
+ * For each mailbox a group addresses, how many of its items there may run at the same time:
+ * the largest set of them none of which depends on another through the group's dependsOn
+ * links (1 for a chain, all of them when independent). By Dilworth's theorem that is the item
+ * count minus a maximum matching of "runs before" pairs; a group holds at most 20 items, so a
+ * simple augmenting-path matching is plenty.
+ */
+function concurrentOnMailbox(group: Item[], byId: Map<string, Item>): Map<string, number> {
+    // What each item waits for, through items of this group only (done ones order nothing now).
+    const inGroup = new Set(group);
+    const before = new Map<Item, Set<Item>>();
+    for (const item of group) {
+        const reached = new Set<Item>();
+        const stack = [...item.dependsOn];
+        while (stack.length > 0) {
+            const dep = byId.get(stack.pop() as string) as Item;
+            if (!inGroup.has(dep) || reached.has(dep)) continue;
+            reached.add(dep);
+            stack.push(...dep.dependsOn);
+        }
+        before.set(item, reached);
+    }
+
+    const widths = new Map<string, number>();
+    for (const mailbox of new Set(group.flatMap((i) => (i.mailbox ? [i.mailbox] : [])))) {
+        const items = group.filter((i) => i.mailbox === mailbox);
+        // matchedTo.get(b) = a: in the chains being built, b runs right after a.
+        const matchedTo = new Map<Item, Item>();
+        const augment = (a: Item, seen: Set<Item>): boolean => {
+            for (const b of items) {
+                if (seen.has(b) || !(before.get(b) as Set<Item>).has(a)) continue;
+                seen.add(b);
+                const holder = matchedTo.get(b);
+                if (holder === undefined || augment(holder, seen)) {
+                    matchedTo.set(b, a);
+                    return true;
+                }
+            }
+            return false;
+        };
+        items.forEach((a) => augment(a, new Set()));
+        widths.set(mailbox, items.length - matchedTo.size);
+    }
+    return widths;
 }
 
 function failedDependency(item: Item, dependencyId: string): BatchResult {

@@ -16,7 +16,10 @@
  *   ManagementObjectNotFoundException|...`); both forms are read. A cmdlet error may come with
  *   HTTP 400 or 500: an error that names a cmdlet exception is never retried;
  * - no-op changes are warnings ("...no settings of '...' have been modified", "...ACE doesn't
- *   exist..."): success, returned in `warnings`.
+ *   exist..."): success, returned in `warnings`;
+ * - requests anchored on one mailbox count against Outlook's 4 concurrent requests per mailbox
+ *   (the system mailbox for organisation cmdlets): at most 4 per anchor are in flight from this
+ *   process, the rest queue here instead of collecting 429s.
  *
  * It is undocumented; everything that depends on it stays in this file so it can move to the
  * documented Admin API v2.0 as that grows.
@@ -32,7 +35,7 @@ import {
     defaultRetryDelayMs,
     retryAfterMs,
 } from "./graph";
-import { tenantLimits, waitAtLeast, type Semaphore } from "./limits";
+import { tenantLimits, waitAtLeast, type KeyedLimiter, type Semaphore } from "./limits";
 import { safeLogger, type ConnectionLogger, type SafeLogger } from "./log";
 import { exchangeRoleFor, EXCHANGE_APP_ROLE } from "./permissions";
 import type { ConnectionSettings } from "./settings";
@@ -135,6 +138,7 @@ export class ExchangeClient {
     private readonly fetchImpl: FetchLike;
     private readonly log: SafeLogger;
     private readonly limit: Semaphore;
+    private readonly mailboxes: KeyedLimiter;
     private readonly maxAttempts: number;
     private readonly maxRetryAfterMs: number;
 
@@ -153,10 +157,12 @@ export class ExchangeClient {
             settings.clientSecret,
             settings.clientCertificatePassword,
         ]);
-        this.limit = tenantLimits(
+        const limits = tenantLimits(
             `${this.endpoints.exchangeBaseUrl}|${settings.tenantId}`,
             options.overallConcurrency,
-        ).overall;
+        );
+        this.limit = limits.overall;
+        this.mailboxes = limits.mailboxes;
         this.maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
         this.maxRetryAfterMs =
             (options.maxRetryAfterSeconds ?? DEFAULT_MAX_RETRY_AFTER_SECONDS) * 1000;
@@ -235,6 +241,7 @@ export class ExchangeClient {
         anchor: string,
     ): Promise<{ body: Record<string, unknown>; warnings: string[]; noOp: boolean }> {
         const repeatable = !/^New-/i.test(cmdlet);
+        const mailbox = anchorKey(anchor);
         for (let attempt = 1; ; attempt++) {
             // 1. Token and request; the token is cached by @azure/identity until near expiry.
             const token = await this.credential
@@ -251,7 +258,9 @@ export class ExchangeClient {
                     );
                 });
             if (!token) throw new Error(`No token for ${this.endpoints.exchangeScope}.`);
+            // The anchor's slot first, so a queued request does not hold an overall slot.
             let response: Response;
+            await this.mailboxes.acquire(mailbox);
             await this.limit.acquire();
             try {
                 response = await this.fetchImpl(url, {
@@ -288,6 +297,7 @@ export class ExchangeClient {
                 continue;
             } finally {
                 this.limit.release();
+                this.mailboxes.release(mailbox);
             }
 
             // 2. Success.
@@ -361,6 +371,17 @@ export class ExchangeClient {
             attempts,
         );
     }
+}
+
+/**
+ * The per-mailbox limit's key for an `X-AnchorMailbox` value: the address without its `UPN:`,
+ * `SMTP:` or `APP:` prefix, lower-cased, so it matches the key Graph requests to the same
+ * mailbox by UPN use when both go through one limiter (the local tenant serves both on one host).
+ *
+ * Note: a mailbox anchored by UPN and addressed in Graph by object id gets two sets of slots.
+ */
+function anchorKey(anchor: string): string {
+    return anchor.replace(/^(UPN|SMTP|APP):/i, "").toLowerCase();
 }
 
 interface ParsedCmdletError {

@@ -245,14 +245,30 @@ export function createGraphClient(
     ];
     for (let i = 0; i < chain.length - 1; i++) chain[i].setNext?.(chain[i + 1]);
 
-    // 3. The client: base URL, version, and the hosts allowed to receive the token.
+    // 3. The client: base URL, version, and the hosts allowed to receive the token. The base
+    //    URL also rides on the client, for the pager's nextLink check (`graphBaseUrlOf`).
     const client = Client.initWithMiddleware({
         middleware: chain,
         baseUrl: `${endpoints.graphBaseUrl}/`,
         defaultVersion: options.defaultVersion ?? "v1.0",
         customHosts: new Set(endpoints.customHosts),
     });
+    Object.defineProperty(client, Symbol.for("bec-guard.connection.graphBaseUrl"), {
+        value: endpoints.graphBaseUrl,
+        enumerable: false,
+    });
     return { client, endpoints, limits, policy, log };
+}
+
+/**
+ * The Graph base URL (e.g. https://graph.microsoft.com) of a client made by `createGraphClient`;
+ * undefined for a client made otherwise. The SDK keeps its own base URL private.
+ */
+export function graphBaseUrlOf(client: Client): string | undefined {
+    const value = (client as unknown as Record<symbol, unknown>)[
+        Symbol.for("bec-guard.connection.graphBaseUrl")
+    ];
+    return typeof value === "string" ? value : undefined;
 }
 
 /** Which methods may be repeated after an ambiguous failure (5xx, reset). */

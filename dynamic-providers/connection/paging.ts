@@ -2,12 +2,15 @@
  * Paging through Graph collections by following `@odata.nextLink`.
  *
  * A plain loop rather than the SDK's PageIterator: the loop returns typed arrays directly, keeps
- * per-page headers (ConsistencyLevel) on every page, refuses a nextLink that repeats or points to
- * another host (the SDK would send it without a token, or forever), bounds the number of pages,
- * and lets each page's failure surface as the `GraphRequestError` our middleware builds. The
- * PageIterator adds a callback protocol we do not need and drops custom headers after page one.
+ * per-page headers (ConsistencyLevel) on every page, refuses a nextLink that repeats or leaves
+ * the configured Graph endpoint (the SDK would follow it forever, or to a host that should
+ * never see our requests), bounds the number of pages, and lets each page's failure surface as
+ * the `GraphRequestError` our middleware builds. The PageIterator adds a callback protocol we
+ * do not need and drops custom headers after page one.
  */
 import type { Client, GraphRequest } from "@microsoft/microsoft-graph-client";
+
+import { graphBaseUrlOf } from "./graph";
 
 /** A Graph collection page. */
 export interface GraphPage<T> {
@@ -26,6 +29,11 @@ export interface PageOptions {
      * a guard against a server that never stops, not a limit we expect to reach.
      */
     maxPages?: number;
+    /**
+     * The Graph endpoint every page must come from, e.g. https://graph.microsoft.com. Default:
+     * the one the client was made for (`createGraphClient`); required for other clients.
+     */
+    graphBaseUrl?: string;
 }
 
 /**
@@ -60,25 +68,23 @@ export async function* iteratePages<T>(
 ): AsyncGenerator<T[]> {
     const maxPages = options.maxPages ?? 1000;
     const seen = new Set<string>();
+    const origin = graphOrigin(client, options);
 
-    // 1. The first page, from a path or a prepared request.
+    // 1. The first page, from a path or a prepared request; an absolute URL (a nextLink the
+    //    caller got elsewhere, e.g. from a $batch item) must be on the Graph endpoint too.
+    if (typeof request === "string" && /^https?:\/\//i.test(request)) {
+        assertOnGraph(request, origin, "the first page's URL");
+    }
     let first = typeof request === "string" ? client.api(request) : request;
     if (typeof request === "string" && options.version) first = first.version(options.version);
     let page = (await withHeaders(first, options.headers).get()) as GraphPage<T>;
-    let firstHost: string | undefined;
 
-    // 2. Follow nextLinks, refusing loops and foreign hosts.
+    // 2. Follow nextLinks, refusing loops and other hosts.
     for (let count = 1; ; count++) {
         yield Array.isArray(page.value) ? page.value : [];
         const next = page["@odata.nextLink"];
         if (!next) return;
-        const host = new URL(next).host;
-        firstHost ??= host;
-        if (host !== firstHost) {
-            throw new Error(
-                `Graph paging stopped: @odata.nextLink moved to another host (${host}).`,
-            );
-        }
+        assertOnGraph(next, origin, "@odata.nextLink");
         if (seen.has(next)) {
             throw new Error(
                 `Graph paging stopped: @odata.nextLink repeated a page (${new URL(next).pathname}).`,
@@ -93,6 +99,29 @@ export async function* iteratePages<T>(
         seen.add(next);
         page = (await withHeaders(client.api(next), options.headers).get()) as GraphPage<T>;
     }
+}
+
+/** The origin (scheme, host and port) of the Graph endpoint pages must come from. */
+function graphOrigin(client: Client, options: PageOptions): string {
+    const base = options.graphBaseUrl ?? graphBaseUrlOf(client);
+    if (base === undefined) {
+        throw new Error(
+            "Graph paging needs the Graph endpoint to check each @odata.nextLink against: use a " +
+                "client from createGraphClient, or pass graphBaseUrl.",
+        );
+    }
+    return new URL(base).origin;
+}
+
+/** Refuses a page URL off the Graph endpoint: our requests and token go to Graph only. */
+function assertOnGraph(url: string, origin: string, what: string): void {
+    const target = new URL(url).origin;
+    if (target === origin) return;
+    throw new Error(
+        `Graph paging stopped: ${what} points to ${target}, not the configured Graph endpoint ` +
+            `${origin}; the token is never sent elsewhere. If Graph really lives there, set ` +
+            `bec-guard:graphUrl (or bec-guard:cloud) to it.`,
+    );
 }
 
 function withHeaders(request: GraphRequest, headers?: Record<string, string>): GraphRequest {

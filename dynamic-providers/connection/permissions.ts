@@ -445,7 +445,10 @@ export const GRAPH_OPERATIONS: readonly GraphOperation[] = [
         method: "POST",
         path: "/$batch",
         permissions: [],
-        why: "Send up to 20 independent requests in one round trip.",
+        versions: ["v1.0", "beta"],
+        why:
+            "Send up to 20 independent requests in one round trip (beta for the beta-only " +
+            "signInPreferences reads and writes).",
     },
 ];
 

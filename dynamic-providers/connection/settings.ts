@@ -123,6 +123,17 @@ const FIELDS = {
 
 type FieldName = keyof typeof FIELDS;
 
+/**
+ * Every stack config key the connection reads, namespaced (`bec-guard:tenantId`), and whether
+ * it holds a secret. Pulumi.yaml must declare each (a test holds the two together).
+ */
+export function connectionConfigKeys(): Array<{ key: string; secret: boolean }> {
+    return Object.values(FIELDS).map((field) => ({
+        key: `${CONFIG_NAMESPACE}:${field.config}`,
+        secret: field.secret,
+    }));
+}
+
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DOMAIN = /^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 const UPN = /^[^@\s]+@([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;

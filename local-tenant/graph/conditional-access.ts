@@ -596,7 +596,7 @@ function deleteLocation(ctx: GraphRequestContext): GraphResponse {
     const location = findLocation(ctx);
     const id = String(location.id).toLowerCase();
     const users = ctx.state.conditionalAccess.policies.filter((p) => {
-        const locations = (p.conditions as GraphObject | undefined)?.locations;
+        const locations = p.conditions?.locations;
         if (!isObject(locations)) return false;
         const all = [
             ...stringArray(locations.includeLocations, "includeLocations"),

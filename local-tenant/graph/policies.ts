@@ -556,6 +556,7 @@ const METHODS_POLICY_READ = [
 const METHODS_POLICY_WRITE = ["Policy.ReadWrite.AuthenticationMethod"];
 const CONSENT_REQUEST_WRITE = ["Policy.ReadWrite.ConsentRequest", "Directory.ReadWrite.All"];
 
+/** Policy writes are directory writes, and count against that bucket as in Graph. */
 export const routes: GraphRoute[] = [
     {
         method: "GET",
@@ -567,6 +568,7 @@ export const routes: GraphRoute[] = [
         method: "PATCH",
         pattern: "/policies/authenticationMethodsPolicy",
         permissions: { anyOf: METHODS_POLICY_WRITE },
+        bucket: "directory-write",
         handler: updateMethodsPolicy,
     },
     {
@@ -583,6 +585,7 @@ export const routes: GraphRoute[] = [
         pattern:
             "/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/{configId}",
         permissions: { anyOf: METHODS_POLICY_WRITE },
+        bucket: "directory-write",
         handler: updateConfiguration,
     },
     {
@@ -595,6 +598,7 @@ export const routes: GraphRoute[] = [
         method: "PATCH",
         pattern: "/policies/authorizationPolicy",
         permissions: { anyOf: ["Policy.ReadWrite.Authorization"] },
+        bucket: "directory-write",
         handler: updateAuthorizationPolicy,
     },
     {
@@ -614,6 +618,7 @@ export const routes: GraphRoute[] = [
         method: "PUT",
         pattern: "/policies/adminConsentRequestPolicy",
         permissions: { anyOf: CONSENT_REQUEST_WRITE },
+        bucket: "directory-write",
         handler: replaceAdminConsentRequestPolicy,
     },
     {
@@ -648,6 +653,7 @@ export const routes: GraphRoute[] = [
         permissions: {
             anyOf: ["Policy.ReadWrite.SecurityDefaults", "Policy.ReadWrite.ConditionalAccess"],
         },
+        bucket: "directory-write",
         handler: updateSecurityDefaults,
     },
 ];

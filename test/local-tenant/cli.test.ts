@@ -14,6 +14,37 @@ interface Run {
     stderr: string;
 }
 
+/** A `bec-guard local-tenant` running in a child process, after it printed its line. */
+interface Started {
+    printed: Record<string, any>;
+    /** Sends SIGTERM; resolves with the exit code and everything written to stderr. */
+    stop(): Promise<{ code: number | null; stderr: string }>;
+}
+
+/** Starts `node bin/bec-guard.js ...args` and waits for its JSON line. */
+async function start(args: string[]): Promise<Started> {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    const line = await new Promise<string>((resolve, reject) => {
+        let out = "";
+        child.stdout.on("data", (d) => {
+            out += d;
+            if (out.includes("\n")) resolve(out.split("\n")[0]);
+        });
+        child.on("close", () => reject(new Error(`exited before printing: ${stderr}`)));
+    });
+    return {
+        printed: JSON.parse(line),
+        stop: async () => {
+            child.kill("SIGTERM");
+            const code = await exited;
+            return { code, stderr };
+        },
+    };
+}
+
 /** Runs `node bin/bec-guard.js ...args` to completion. */
 function run(args: string[]): Promise<Run> {
     return new Promise((resolve) => {
@@ -145,5 +176,50 @@ describe("bec-guard local-tenant command", () => {
             JSON.parse(fs.readFileSync(path.join(stateDir, "state.json"), "utf8")).apps[0]
                 .clientSecret,
         ).toBe(printed.clientSecret);
+    });
+
+    test("a restart with --scenario over a saved state resumes it and says so on stderr, with how to start over", async () => {
+        const stateDir = path.join(dir, "resumed");
+        const first = await start(["local-tenant", "--scenario", FIXTURE, "--state-dir", stateDir]);
+        await first.stop();
+
+        const again = await start([
+            "local-tenant",
+            "--scenario",
+            "contoso-bec",
+            "--state-dir",
+            stateDir,
+        ]);
+        const { code, stderr } = await again.stop();
+
+        expect(again.printed.tenantId).toBe(first.printed.tenantId);
+        expect(again.printed.loadedFrom).toBe(path.join(stateDir, "state.json"));
+        expect(code).toBe(0);
+        expect(stderr).toContain(
+            `bec-guard local-tenant: resumed the saved tenant in ${path.join(stateDir, "state.json")}; --scenario contoso-bec was not loaded (a scenario only seeds a new state directory). To start over from it, add --reset (the CA and certificates are kept).`,
+        );
+    });
+
+    test("--reset starts over from the scenario and keeps the CA", async () => {
+        const stateDir = path.join(dir, "reset");
+        const first = await start(["local-tenant", "--scenario", FIXTURE, "--state-dir", stateDir]);
+        await first.stop();
+        const caBefore = fs.readFileSync(first.printed.caCertPath, "utf8");
+
+        const reset = await start([
+            "local-tenant",
+            "--scenario",
+            "contoso-bec",
+            "--reset",
+            "--state-dir",
+            stateDir,
+        ]);
+        const { code, stderr } = await reset.stop();
+
+        expect(reset.printed.tenantId).toBe("e545e4ef-0b72-467e-a024-02d9e16b004a");
+        expect(reset.printed.loadedFrom).toMatch(/contoso-bec\.json$/);
+        expect(fs.readFileSync(reset.printed.caCertPath, "utf8")).toBe(caBefore);
+        expect(code).toBe(0);
+        expect(stderr).not.toContain("resumed");
     });
 });

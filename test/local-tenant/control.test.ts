@@ -57,6 +57,21 @@ describe("local tenant control API", () => {
         expect(tenant.control.getState().tenant.displayName).toBe("Replaced");
     });
 
+    test("PUT /_local/state with a scenario that sets no secret keeps the app's secret and granted roles", async () => {
+        const scenario = JSON.parse(fs.readFileSync(FIXTURE, "utf8"));
+        const secretBefore = tenant.clientSecret;
+        const envBefore = tenant.env;
+
+        const answer = await call(tenant, "PUT", "/_local/state", { body: scenario });
+        const things = await call(tenant, "GET", "/v1.0/things", { token: await getToken(tenant) });
+
+        expect(scenario.apps[0].clientSecret).toBe("");
+        expect(answer.body.clientSecret).toBe(secretBefore);
+        expect(tenant.env).toEqual(envBefore);
+        expect(tenant.control.getState().apps[0].graphRoles).toEqual(TEST_ROLES);
+        expect(things.status).toBe(200);
+    });
+
     test("GET /_local/requests lists method, path, status, times, app and request id", async () => {
         await call(tenant, "DELETE", "/_local/requests");
 

@@ -285,4 +285,40 @@ describe("Graph tenant policies on the local tenant", () => {
 
         expect(answer.status).toBe(403);
     });
+
+    test.each([
+        ["PATCH", "/v1.0/policies/authenticationMethodsPolicy"],
+        ["PATCH", configPath("Sms")],
+        ["PATCH", "/v1.0/policies/authorizationPolicy"],
+        ["PUT", "/v1.0/policies/adminConsentRequestPolicy"],
+        ["PATCH", "/v1.0/policies/identitySecurityDefaultsEnforcementPolicy"],
+    ])("%s %s counts against the directory writes bucket", async (method, path) => {
+        tenant.control.clearRequests();
+
+        await graph(tenant, token, method, path, {});
+
+        const [entry] = tenant.control.getRequests().filter((r) => r.path === path);
+        expect(entry.bucket).toBe("directory-write");
+    });
+
+    test("a policy write over the directory writes quota gets 429 with Retry-After", async () => {
+        tenant.control.setThrottling(true);
+        tenant.control.setThrottleLimits({ "directory-write": { limit: 1, windowSeconds: 60 } });
+        try {
+            const write = () =>
+                graph(tenant, token, "PATCH", "/v1.0/policies/authorizationPolicy", {
+                    allowedToUseSSPR: true,
+                });
+
+            const first = await write();
+            const second = await write();
+
+            expect(first.status).toBe(204);
+            expect(second.status).toBe(429);
+            expect(Number(second.headers["retry-after"])).toBeGreaterThanOrEqual(1);
+        } finally {
+            tenant.control.setThrottleLimits({ "directory-write": null });
+            tenant.control.setThrottling(false);
+        }
+    });
 });

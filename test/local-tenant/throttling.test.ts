@@ -1,5 +1,6 @@
 import { Throttler, type Admission } from "../../local-tenant/throttling";
 import type { LocalTenant } from "../../local-tenant/server";
+import { CONTOSO, startScenarioTenant, tokenWith } from "./graph-support";
 import { call, closeAgents, getToken, startCoreTenant } from "./helpers";
 import { TEST_ROLES, gate, testRoutes } from "./test-routes";
 
@@ -167,5 +168,81 @@ describe("throttling over HTTP", () => {
         } finally {
             tenant.control.setThrottling(true);
         }
+    });
+});
+
+describe("Outlook concurrency of direct requests under latency", () => {
+    // The injected latency stands for the time a request is in flight, so a request holds its
+    // mailbox slot through it: 12 requests at once on one mailbox leave 8 to be refused.
+    let tenant: LocalTenant;
+    let graphToken: string;
+    let exchangeToken: string;
+
+    beforeAll(async () => {
+        tenant = await startScenarioTenant("contoso-bec", { throttling: true });
+        const app = tenant.control.getState().apps[0];
+        app.exchangeManageAsApp = true;
+        app.exchangeRoles = ["Mail Recipients"];
+        exchangeToken = await getToken(tenant, "https://outlook.office365.com");
+        graphToken = await tokenWith(tenant, ["MailboxSettings.ReadWrite", "User.Read.All"]);
+        // Twelve connections opened before the latency starts, so all twelve requests below
+        // arrive while the first four are still in flight.
+        await Promise.all(
+            Array.from({ length: 12 }, () =>
+                call(tenant, "GET", `/v1.0/users/${CONTOSO.megan.id}`, { token: graphToken }),
+            ),
+        );
+        tenant.control.setFaults({ latencyMs: 1000 });
+    });
+    afterAll(async () => {
+        closeAgents();
+        await tenant.stop();
+    });
+
+    test("12 concurrent Graph requests on one mailbox: 4 are served, 8 get 429 with Retry-After", async () => {
+        const answers = await Promise.all(
+            Array.from({ length: 12 }, () =>
+                call(
+                    tenant,
+                    "GET",
+                    `/v1.0/users/${CONTOSO.megan.id}/mailFolders/inbox/messageRules`,
+                    {
+                        token: graphToken,
+                    },
+                ),
+            ),
+        );
+
+        const refused = answers.filter((a) => a.status === 429);
+        expect(answers.map((a) => a.status).sort()).toEqual([
+            ...Array(4).fill(200),
+            ...Array(8).fill(429),
+        ]);
+        expect(refused.every((a) => a.headers["retry-after"] === "1")).toBe(true);
+        expect(refused[0].body.error.code).toBe("ApplicationThrottled");
+    });
+
+    test("12 concurrent InvokeCommand requests anchored on one mailbox: 4 run, 8 get 429 with Retry-After", async () => {
+        const answers = await Promise.all(
+            Array.from({ length: 12 }, () =>
+                call(tenant, "POST", `/adminapi/beta/${tenant.tenantId}/InvokeCommand`, {
+                    token: exchangeToken,
+                    headers: { "X-AnchorMailbox": `UPN:${CONTOSO.megan.upn}` },
+                    body: {
+                        CmdletInput: {
+                            CmdletName: "Get-Mailbox",
+                            Parameters: { Identity: CONTOSO.megan.upn },
+                        },
+                    },
+                }),
+            ),
+        );
+
+        const refused = answers.filter((a) => a.status === 429);
+        expect(answers.map((a) => a.status).sort()).toEqual([
+            ...Array(4).fill(200),
+            ...Array(8).fill(429),
+        ]);
+        expect(refused.every((a) => a.headers["retry-after"] === "1")).toBe(true);
     });
 });

@@ -1,11 +1,14 @@
 /**
  * Starts a local tenant for one test file, granted exactly the permission manifest's roles,
- * so every test also proves that the manifest is enough for what it exercises.
+ * so every test also proves that the manifest is enough for what it exercises; and, on stop,
+ * that every Graph and Exchange call made against it is an operation the manifest lists.
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { startLocalTenant } from "../../local-tenant/server";
+import type { RequestLogEntry } from "../../local-tenant/request-log";
+import { callsOutsideManifest } from "./manifest-calls";
 import {
     requiredExchangeRoles,
     requiredGraphRoles,
@@ -22,6 +25,11 @@ export interface TestTenantOptions {
     /** Graph roles to grant instead of the manifest's (to prove a 403). */
     graphRoles?: string[];
     exchangeRoles?: string[];
+    /**
+     * Let calls the manifest does not list pass (default false: `stop()` fails naming them).
+     * Only for tests of the local tenant itself, which call endpoints the product does not.
+     */
+    allowCallsOutsideManifest?: boolean;
 }
 
 export async function startTestTenant(opts: TestTenantOptions = {}): Promise<TestTenant> {
@@ -35,7 +43,39 @@ export async function startTestTenant(opts: TestTenantOptions = {}): Promise<Tes
         grantedGraphRoles: opts.graphRoles ?? requiredGraphRoles(),
         grantedExchangeRoles: opts.exchangeRoles ?? requiredExchangeRoles(),
     });
-    return removeStateDirOnStop(tenant, stateDir);
+    const cleaned = removeStateDirOnStop(tenant, stateDir);
+    return opts.allowCallsOutsideManifest ? cleaned : failOnCallsOutsideManifest(cleaned);
+}
+
+/**
+ * Makes `tenant.stop()` fail, after stopping, when any request the tenant saw (including
+ * those a test cleared from its log with `control.clearRequests`) is a call the permission
+ * manifest does not list.
+ *
+ * Note: entries cleared through the HTTP control API (`DELETE /_local/requests`) are not seen.
+ */
+export function failOnCallsOutsideManifest<T extends TestTenant>(tenant: T): T {
+    const seen: RequestLogEntry[] = [];
+    const clear = tenant.control.clearRequests.bind(tenant.control);
+    tenant.control.clearRequests = () => {
+        seen.push(...tenant.control.getRequests());
+        clear();
+    };
+    const stop = tenant.stop.bind(tenant);
+    tenant.stop = async () => {
+        seen.push(...tenant.control.getRequests());
+        await stop();
+        const outside = callsOutsideManifest(seen);
+        if (outside.length > 0) {
+            throw new Error(
+                `The code made ${outside.length} call(s) that the permission manifest ` +
+                    `(dynamic-providers/connection/permissions.ts) does not list; add an ` +
+                    `operation for each, with the permission Microsoft documents, and update ` +
+                    `docs/permissions.md:\n${outside.map((c) => `- ${c}`).join("\n")}`,
+            );
+        }
+    };
+    return tenant;
 }
 
 /** A fresh temporary directory for one tenant's state, named `<prefix>XXXXXX`. */

@@ -8,10 +8,12 @@ import type { GraphRoute } from "../../../local-tenant/contracts";
 import type { RequestLogEntry } from "../../../local-tenant/server";
 import {
     connect,
+    createGraphClient,
     GraphBatcher,
     GraphRequestError,
     loadSettings,
     relativeGraphUrl,
+    tenantLimits,
     type BatchRequest,
     type TenantConnection,
 } from "../../../dynamic-providers/connection";
@@ -223,6 +225,80 @@ test("stops retrying an item at the attempt bound and says so", async () => {
     expect(result).toMatchObject({ ok: false, status: 429, attempts: 2 });
     expect(result.error?.message).toContain("after 2 attempt(s)");
     expect(items("user16")).toHaveLength(2);
+});
+
+test("a dependsOn chain of 6 requests on one mailbox needs one of its slots and completes", async () => {
+    // Graph runs a chain one request after the other: six items never hold more than one slot.
+    const chain: BatchRequest[] = Array.from({ length: 6 }, (_, i) => ({
+        id: `step${i}`,
+        method: "GET",
+        url: `/users/${upn(21)}/mailFolders/inbox/messageRules`,
+        ...(i > 0 ? { dependsOn: [`step${i - 1}`] } : {}),
+    }));
+
+    const results = await conn.batcher.run(chain);
+
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(envelopes()).toHaveLength(1);
+    const limits = tenantLimits(`${conn.endpoints.graphBaseUrl}|${conn.settings.tenantId}`);
+    expect(limits.mailboxes.inFlight(upn(21))).toBe(0);
+}, 10_000);
+
+test("refuses a dependsOn group that would run more than 4 requests on one mailbox at once", async () => {
+    const fanOut: BatchRequest[] = [
+        { id: "root", method: "GET", url: `/users/${upn(22)}` },
+        ...Array.from({ length: 5 }, (_, i) => ({
+            id: `rules${i}`,
+            method: "GET" as const,
+            url: `/users/${upn(22)}/mailFolders/inbox/messageRules`,
+            dependsOn: ["root"],
+        })),
+    ];
+
+    await expect(conn.batcher.run(fanOut)).rejects.toThrow(
+        `Batch requests rules0, rules1, rules2, rules3, rules4 on mailbox ${upn(22)} are linked by dependsOn so that 5 of them would run at once, more than the 4 requests Outlook allows in flight per mailbox: chain them with dependsOn or send them without it.`,
+    );
+    expect(envelopes()).toHaveLength(0);
+}, 10_000);
+
+test("an item asking to wait longer than maxRetryAfterSeconds finishes with its throttling error", async () => {
+    const capped = new GraphBatcher(
+        createGraphClient(loadSettings(undefined, envWithoutNodeCa(tenant)), {
+            retry: { maxRetryAfterSeconds: 2 },
+        }),
+    );
+
+    const [result] = await capped.run([
+        { method: "GET", url: `/users/${upn(23)}/throttleProbe?ra=30` },
+    ]);
+
+    expect(result).toMatchObject({ ok: false, status: 429, attempts: 1 });
+    expect(result.error?.advice).toContain("Graph asked to wait 30 s.");
+    expect(envelopes()).toHaveLength(1);
+});
+
+test("a throttled envelope asking to wait longer than maxRetryAfterSeconds finishes its items", async () => {
+    const capped = new GraphBatcher(
+        createGraphClient(loadSettings(undefined, envWithoutNodeCa(tenant)), {
+            retry: { maxRetryAfterSeconds: 2 },
+        }),
+    );
+    tenant.control.setFaults({
+        retryAfterSeconds: 30,
+        failNth: [{ method: "POST", pathPattern: "^/v1\\.0/\\$batch$", n: 1, status: 429 }],
+    });
+
+    const results = await capped.run([
+        { method: "GET", url: `/users/${upn(24)}` },
+        { method: "GET", url: `/users/${upn(25)}` },
+    ]);
+
+    expect(results.map((r) => [r.status, r.attempts])).toEqual([
+        [429, 1],
+        [429, 1],
+    ]);
+    expect(results[0].error?.advice).toContain("Graph asked to wait 30 s.");
+    expect(envelopes()).toHaveLength(1);
 });
 
 test("keeps at most 4 Outlook requests per mailbox in flight across concurrent batches", async () => {

@@ -138,6 +138,22 @@ test("does not blindly repeat a cmdlet that creates an object after a reset", as
     expect(allInvokes()).toHaveLength(1);
 });
 
+test("keeps at most 4 cmdlets in flight per anchor mailbox, so Exchange never refuses one for concurrency", async () => {
+    // The local tenant, like Outlook, answers a fifth concurrent request on one mailbox 429.
+    tenant.control.setFaults({ latencyMs: 100 });
+
+    await Promise.all([
+        ...Array.from({ length: 6 }, () => conn.exchange.invoke("Get-AcceptedDomain")),
+        ...Array.from({ length: 6 }, () =>
+            conn.exchange.invoke("Get-AnchorProbe", {}, { anchorMailbox: `UPN:user2@${DOMAIN}` }),
+        ),
+    ]);
+
+    const statuses = allInvokes().map((r) => r.status);
+    expect(statuses).toHaveLength(6 * 3 + 6);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+});
+
 test("a missing Exchange role names the role and how to assign it", async () => {
     const restricted = new ExchangeClient(
         loadSettings(undefined, {

@@ -6,10 +6,12 @@
 import { ClientSecretCredential } from "@azure/identity";
 import type { User } from "@microsoft/microsoft-graph-types";
 
+import type { GraphRoute } from "../../../local-tenant/contracts";
 import {
     connect,
     GraphRequestError,
     loadSettings,
+    pageAll,
     type LogEntry,
     type TenantConnection,
 } from "../../../dynamic-providers/connection";
@@ -23,12 +25,24 @@ import {
     type TestTenant,
 } from "./fixture";
 
+/** A test-only collection whose nextLink leaves the Graph endpoint, as a hostile proxy might. */
+const FOREIGN_NEXT = "https://graph.invalid/v1.0/users/x/foreignPages?$skiptoken=2";
+const foreignPages: GraphRoute = {
+    method: "GET",
+    pattern: "/users/{id}/foreignPages",
+    permissions: { anyOf: [] },
+    handler: () => ({
+        status: 200,
+        body: { value: [{ id: "1" }], "@odata.nextLink": FOREIGN_NEXT },
+    }),
+};
+
 let tenant: TestTenant;
 let conn: TenantConnection;
 const logs: LogEntry[] = [];
 
 beforeAll(async () => {
-    tenant = await startConnectionTenant(30);
+    tenant = await startConnectionTenant(30, { routes: [foreignPages] });
     conn = connect(loadSettings(undefined, envWithoutNodeCa(tenant)), {
         logger: (entry) => logs.push(entry),
     });
@@ -73,6 +87,23 @@ test("pages through @odata.nextLink until the last page", async () => {
     expect(users).toHaveLength(30);
     expect(new Set(users.map((u) => u.id)).size).toBe(30);
     expect(graphRequests("/v1.0/users")).toHaveLength(5);
+});
+
+test("refuses an @odata.nextLink to a host other than the configured Graph endpoint", async () => {
+    await expect(conn.pageAll(`/users/user1@${DOMAIN}/foreignPages`)).rejects.toThrow(
+        `Graph paging stopped: @odata.nextLink points to https://graph.invalid, not the configured Graph endpoint ${tenant.url}; the token is never sent elsewhere. If Graph really lives there, set bec-guard:graphUrl (or bec-guard:cloud) to it.`,
+    );
+    expect(graphRequests("/v1.0/users/user1")).toHaveLength(1);
+});
+
+test("refuses a first page on another host than the configured Graph endpoint", async () => {
+    const client = (await import("../../../dynamic-providers/connection")).createGraphClient(
+        loadSettings(undefined, envWithoutNodeCa(tenant)),
+    ).client;
+
+    await expect(pageAll(client, FOREIGN_NEXT)).rejects.toThrow(
+        `Graph paging stopped: the first page's URL points to https://graph.invalid, not the configured Graph endpoint ${tenant.url};`,
+    );
 });
 
 test("retries a throttled request only after its Retry-After", async () => {

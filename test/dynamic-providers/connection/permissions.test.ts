@@ -73,13 +73,76 @@ describe("permission manifest", () => {
 describe("docs/permissions.md", () => {
     const doc = fs.readFileSync(path.join(__dirname, "../../../docs/permissions.md"), "utf8");
 
+    /**
+     * The rows of the Markdown table under `heading`: the first column's code-quoted name, and
+     * the names listed (comma-separated) in column `listColumn`.
+     */
+    function tableRows(heading: string, listColumn: number): Map<string, string[]> {
+        const section = doc.slice(doc.indexOf(heading));
+        const rows = new Map<string, string[]>();
+        for (const line of section.split("\n").slice(1)) {
+            if (line.startsWith("#")) break;
+            const cells = line.split("|").map((c) => c.trim());
+            const name = /^`([^`]+)`$/.exec(cells[1] ?? "")?.[1];
+            if (!name) continue;
+            rows.set(
+                name,
+                cells[listColumn].split(",").map((n) => n.trim()),
+            );
+        }
+        return rows;
+    }
+
+    /** `area.*` stands for every operation of that area; it must then hold for all of them. */
+    function expand(names: string[]): string[] {
+        return names.flatMap((n) =>
+            n.endsWith(".*")
+                ? GRAPH_OPERATIONS.map((op) => op.operation).filter((o) =>
+                      o.startsWith(n.slice(0, -1)),
+                  )
+                : [n],
+        );
+    }
+
     test("lists every Graph permission and Exchange role in the manifest", () => {
         for (const permission of requiredGraphRoles()) expect(doc).toContain(`\`${permission}\``);
         for (const role of requiredExchangeRoles()) expect(doc).toContain(`\`${role}\``);
         for (const appRole of requiredExchangeAppRoles()) expect(doc).toContain(appRole);
     });
 
-    test("names every Exchange cmdlet the manifest grants", () => {
-        for (const op of EXCHANGE_OPERATIONS) expect(doc).toContain(op.cmdlet);
+    test("lists, for each Graph permission, exactly the operations the manifest says need it", () => {
+        const rows = tableRows("## Microsoft Graph application permissions", 3);
+        const documented = Object.fromEntries(
+            [...rows].map(([permission, ops]) => [permission, expand(ops).sort()]),
+        );
+
+        const manifest = Object.fromEntries(
+            requiredGraphRoles().map((permission) => [
+                permission,
+                GRAPH_OPERATIONS.filter((op) => op.permissions.includes(permission))
+                    .map((op) => op.operation)
+                    .sort(),
+            ]),
+        );
+        expect(documented).toEqual(manifest);
+    });
+
+    test("lists, for each Exchange role, exactly the cmdlets the manifest assigns it", () => {
+        const documented = Object.fromEntries(
+            [...tableRows("## Exchange Online", 2)].map(([role, cmdlets]) => [
+                role,
+                [...cmdlets].sort(),
+            ]),
+        );
+
+        const manifest = Object.fromEntries(
+            requiredExchangeRoles().map((role) => [
+                role,
+                EXCHANGE_OPERATIONS.filter((op) => op.role === role)
+                    .map((op) => op.cmdlet)
+                    .sort(),
+            ]),
+        );
+        expect(documented).toEqual(manifest);
     });
 });
