@@ -10,9 +10,11 @@
  * - `permissions` is what the app must hold for the call, ALL of them (Conditional Access writes
  *   need Policy.Read.All and Policy.ReadWrite.ConditionalAccess together).
  * - Prefer the documented least-privileged application permission. Where we already hold a
- *   documented higher one for another operation on the same resource (reads of inbox rules are
- *   covered by MailboxSettings.ReadWrite), list the one we hold, and say so in `why`, so the
- *   granted set stays as small as possible overall.
+ *   documented higher one for another operation on the same resource (reads of consent grants
+ *   are covered by DelegatedPermissionGrant.ReadWrite.All), list the one we hold, and say so in
+ *   `why`, so the granted set stays as small as possible overall.
+ * - Only what the code calls: a permission "for later" is a permission an attacker who steals
+ *   the app's credential gets today.
  * - `why` is written for the administrator who grants it: what breaks without it.
  *
  * docs/permissions.md is the human-readable copy of this table; keep both in step.
@@ -105,54 +107,6 @@ export const GRAPH_OPERATIONS: readonly GraphOperation[] = [
         why: "Invalidate the attacker's refresh tokens and browser sessions.",
     },
 
-    // Mailbox: inbox rules, settings, sent mail.
-    {
-        operation: "mail.listInboxRules",
-        method: "GET",
-        path: "/users/{id}/mailFolders/{folder}/messageRules",
-        permissions: ["MailboxSettings.ReadWrite"],
-        why:
-            "Record inbox rules as evidence (rules have no other record). Least documented is " +
-            "MailboxSettings.Read; we hold ReadWrite for disabling rules, which covers reads.",
-    },
-    {
-        operation: "mail.getInboxRule",
-        method: "GET",
-        path: "/users/{id}/mailFolders/{folder}/messageRules/{ruleId}",
-        permissions: ["MailboxSettings.ReadWrite"],
-        why: "Re-read one rule to confirm it is disabled (covered by the ReadWrite we hold).",
-    },
-    {
-        operation: "mail.updateInboxRule",
-        method: "PATCH",
-        path: "/users/{id}/mailFolders/{folder}/messageRules/{ruleId}",
-        permissions: ["MailboxSettings.ReadWrite"],
-        why: "Disable forwarding, redirecting, deleting or hiding rules (kept as evidence).",
-    },
-    {
-        operation: "mail.getMailboxSettings",
-        method: "GET",
-        path: "/users/{id}/mailboxSettings",
-        permissions: ["MailboxSettings.ReadWrite"],
-        why: "Record automatic replies and delegate settings as evidence.",
-    },
-    {
-        operation: "mail.listSentItems",
-        method: "GET",
-        path: "/users/{id}/mailFolders/{folder}/messages",
-        permissions: ["Mail.ReadBasic.All"],
-        why:
-            "Find who the attacker mailed (recipients, subjects, times) from Sent Items. " +
-            "Mail.ReadBasic.All excludes bodies and attachments on purpose.",
-    },
-    {
-        operation: "mail.listMessages",
-        method: "GET",
-        path: "/users/{id}/messages",
-        permissions: ["Mail.ReadBasic.All"],
-        why: "Search a mailbox's messages by sender or subject during investigation.",
-    },
-
     // Authentication methods.
     {
         operation: "authMethods.list",
@@ -235,29 +189,21 @@ export const GRAPH_OPERATIONS: readonly GraphOperation[] = [
         why: "Remove app role assignments outside the allow-list.",
     },
 
-    // Service principals (a malicious app is disabled, not deleted).
+    // Service principals: read only. Containment records the app behind a grant and revokes
+    // the user's grant; disabling an app for everyone is a responder's separate decision.
     {
         operation: "servicePrincipals.get",
         method: "GET",
         path: "/servicePrincipals/{id}",
-        permissions: ["Application.ReadWrite.All"],
+        permissions: ["Application.Read.All"],
         why: "Read the app behind a grant (publisher, verified, enabled).",
     },
     {
         operation: "servicePrincipals.list",
         method: "GET",
         path: "/servicePrincipals",
-        permissions: ["Application.ReadWrite.All"],
+        permissions: ["Application.Read.All"],
         why: "Find an app's service principal by appId.",
-    },
-    {
-        operation: "servicePrincipals.setAccountEnabled",
-        method: "PATCH",
-        path: "/servicePrincipals/{id}",
-        permissions: ["Application.ReadWrite.All"],
-        why:
-            "Disable a malicious app tenant-wide. Application.ReadWrite.OwnedBy is least " +
-            "documented but only covers apps we own, never an attacker's.",
     },
 
     // Permission classifications: what user consent "low risk" lets users grant.
@@ -265,11 +211,10 @@ export const GRAPH_OPERATIONS: readonly GraphOperation[] = [
         operation: "servicePrincipals.listPermissionClassifications",
         method: "GET",
         path: "/servicePrincipals/{id}/delegatedPermissionClassifications",
-        permissions: ["Application.ReadWrite.All"],
+        permissions: ["Application.Read.All"],
         why:
             "Record Microsoft Graph's delegated permission classifications before classifying " +
-            "the sign-in permissions low risk. Application.Read.All is least documented; the " +
-            "Application.ReadWrite.All we hold for service principals covers it.",
+            "the sign-in permissions low risk (Application.Read.All is the least documented).",
     },
     {
         operation: "servicePrincipals.createPermissionClassification",
@@ -373,8 +318,8 @@ export const GRAPH_OPERATIONS: readonly GraphOperation[] = [
         versions: ["v1.0", "beta"],
         why:
             "Create the baseline policies. Graph documents Application.Read.All beside these " +
-            "two for policy writes (to resolve app conditions); the Application.ReadWrite.All " +
-            "we hold for service principals covers it.",
+            "two for policy writes (to resolve app conditions); the Application.Read.All we " +
+            "hold for service principals covers it.",
     },
     {
         operation: "conditionalAccess.updatePolicy",
@@ -419,24 +364,6 @@ export const GRAPH_OPERATIONS: readonly GraphOperation[] = [
         path: "/identity/conditionalAccess/namedLocations/{locationId}",
         permissions: ["Policy.Read.All", "Policy.ReadWrite.ConditionalAccess"],
         why: "Remove a named location when it leaves the stack.",
-    },
-
-    // Investigation.
-    {
-        operation: "auditLogs.listSignIns",
-        method: "GET",
-        path: "/auditLogs/signIns",
-        permissions: ["AuditLog.Read.All", "Directory.Read.All"],
-        why:
-            "Find the first suspicious sign-in and the attacker's IPs. Graph documents " +
-            "AuditLog.Read.All and Directory.Read.All together for app-only reads.",
-    },
-    {
-        operation: "auditLogs.listDirectoryAudits",
-        method: "GET",
-        path: "/auditLogs/directoryAudits",
-        permissions: ["AuditLog.Read.All", "Directory.Read.All"],
-        why: "Find what the attacker changed (methods added, consents granted).",
     },
 
     // JSON batching itself needs no permission; each item is checked on its own.

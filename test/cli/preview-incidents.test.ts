@@ -81,6 +81,30 @@ describe("the INC-2041 incident file", () => {
     });
 });
 
+describe("with only the read-only preview app's Graph permissions", () => {
+    it("previews INC-2041 without a single 403", async () => {
+        const readOnly = await startTestTenant({
+            scenario: "contoso-bec",
+            graphRoles: [
+                "User.Read.All",
+                "UserAuthenticationMethod.Read.All",
+                "Directory.Read.All",
+                "Application.Read.All",
+                "Policy.Read.All",
+            ],
+        });
+        try {
+            process.env = { ...saved, ...readOnly.env };
+            const result = await run([]);
+            expect(result.code).toBe(0);
+            expect(result.out).toMatch(/would be contained: 15 change\(s\)/);
+            expect(readOnly.control.getRequests().filter((r) => r.status === 403)).toEqual([]);
+        } finally {
+            await readOnly.stop();
+        }
+    }, 60_000);
+});
+
 describe("an incident that containment would refuse", () => {
     it("says why and exits 1, still changing nothing", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bec-guard-incidents-"));

@@ -6,6 +6,7 @@
  * is what it must handle against Exchange Online.
  */
 import { graphIdFromRuleIdentity } from "../../local-tenant/exchange/inbox-rules";
+import { requiredGraphRoles } from "../../dynamic-providers/connection/permissions";
 import { startTestTenant, type TestTenant } from "../support/local-tenant";
 import { call, closeAgents, getToken, type Answer } from "./helpers";
 
@@ -17,7 +18,14 @@ let exchangeToken: string;
 let graphToken: string;
 
 beforeAll(async () => {
-    tenant = await startTestTenant({ scenario: "contoso-bec", throttling: false });
+    // Graph's view of inbox rules is read to check Exchange's changes: a read the product
+    // itself does not make, so it is granted here on top of the manifest.
+    tenant = await startTestTenant({
+        scenario: "contoso-bec",
+        throttling: false,
+        graphRoles: [...requiredGraphRoles(), "MailboxSettings.Read"],
+        allowCallsOutsideManifest: true,
+    });
     exchangeToken = await getToken(tenant, "https://outlook.office365.com");
     graphToken = await getToken(tenant, "https://graph.microsoft.com");
 });

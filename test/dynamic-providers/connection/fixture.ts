@@ -124,7 +124,15 @@ export function connectionTenant(userCount: number): TenantState {
 }
 
 /**
- * Start a local tenant for one test file, granted exactly the manifest's roles.
+ * Graph roles the connection tests hold on top of the manifest: they exercise the connection's
+ * Outlook per-mailbox limits on Graph inbox-rule reads, a mailbox path the product itself
+ * reaches through Exchange rather than Graph.
+ */
+export const CONNECTION_TEST_GRAPH_ROLES = [...requiredGraphRoles(), "MailboxSettings.Read"];
+
+/**
+ * Start a local tenant for one test file, granted the manifest's roles (and the mailbox read
+ * above).
  *
  * @param userCount Users in the tenant (paging tests want more than a page).
  * @param extra Options passed through to startLocalTenant (exchangePageSize, throttling).
@@ -144,7 +152,7 @@ export async function startConnectionTenant(
         port: 0,
         stateDir,
         scenario: scenarioFile,
-        grantedGraphRoles: requiredGraphRoles(),
+        grantedGraphRoles: CONNECTION_TEST_GRAPH_ROLES,
         grantedExchangeRoles: requiredExchangeRoles(),
         ...extra,
     });

@@ -59,9 +59,9 @@ describe("permission manifest", () => {
     });
 
     test("paths match with or without version and query, case-insensitively", () => {
-        const a = findGraphOperations("GET", "/beta/Users/x/MailFolders/inbox/messageRules?$top=5");
-        const b = findGraphOperations("GET", "/users/x/mailFolders/inbox/messageRules");
-        expect(a.map((op) => op.operation)).toEqual(["mail.listInboxRules"]);
+        const a = findGraphOperations("GET", "/beta/Users/x/Authentication/Methods?$top=5");
+        const b = findGraphOperations("GET", "/users/x/authentication/methods");
+        expect(a.map((op) => op.operation)).toEqual(["authMethods.list"]);
         expect(b).toEqual(a);
     });
 
