@@ -14,6 +14,7 @@
  * Note: a mailbox is keyed by the id or UPN as written in the path; the same mailbox addressed
  * once by object id and once by UPN gets two sets of slots. Callers address a mailbox one way.
  */
+import { AsyncLocalStorage } from "async_hooks";
 import { processRegistry } from "./transport";
 
 /** Outlook's documented concurrency limit per mailbox and app. */
@@ -23,7 +24,9 @@ export const OUTLOOK_CONCURRENCY_PER_MAILBOX = 4;
 export const DEFAULT_OVERALL_CONCURRENCY = 8;
 
 /**
- * A counting semaphore with FIFO waiters.
+ * A counting semaphore with two FIFO lanes: urgent waiters (see `urgently`) are served before
+ * the others, so when many quarantines share one process, every user's cut-off goes ahead of
+ * the slower clean-up of users already cut off.
  *
  * Note: fields are set in constructors, never as class field initializers: Pulumi's closure
  * serializer keeps a class's constructor but drops field initializers.
@@ -31,10 +34,12 @@ export const DEFAULT_OVERALL_CONCURRENCY = 8;
 export class Semaphore {
     private used: number;
     private readonly waiters: Array<() => void>;
+    private readonly urgentWaiters: Array<() => void>;
 
     constructor(readonly capacity: number) {
         this.used = 0;
         this.waiters = [];
+        this.urgentWaiters = [];
     }
 
     get inFlight(): number {
@@ -47,17 +52,37 @@ export class Semaphore {
         return true;
     }
 
-    async acquire(): Promise<void> {
+    /** Waits for a slot; `urgent` (default: the caller's `urgently` context) jumps the queue. */
+    async acquire(urgent: boolean = isUrgent()): Promise<void> {
         if (this.tryAcquire()) return;
-        await new Promise<void>((resolve) => this.waiters.push(resolve));
+        const lane = urgent ? this.urgentWaiters : this.waiters;
+        await new Promise<void>((resolve) => lane.push(resolve));
     }
 
     release(): void {
-        const next = this.waiters.shift();
+        const next = this.urgentWaiters.shift() ?? this.waiters.shift();
         // Hand the slot straight to the next waiter so a newcomer cannot overtake it.
         if (next) next();
         else this.used--;
     }
+}
+
+/**
+ * Runs `work` with every request it makes, however deep, marked urgent: it is served before
+ * ordinary requests waiting for the same limits. Containment marks the reads that resolve the
+ * user and the cut-off so; the context follows the async calls (Node's AsyncLocalStorage).
+ */
+export function urgently<T>(work: () => Promise<T>): Promise<T> {
+    return urgency().run(true, work);
+}
+
+/** Whether the current async context was started by `urgently`. */
+export function isUrgent(): boolean {
+    return urgency().getStore() === true;
+}
+
+function urgency(): AsyncLocalStorage<boolean> {
+    return processRegistry("bec-guard.connection.urgency", () => new AsyncLocalStorage<boolean>());
 }
 
 /** One semaphore per key (mailbox), plus a way to wait until any slot frees. */
@@ -87,8 +112,8 @@ export class KeyedLimiter {
         return this.semaphore(key).tryAcquire();
     }
 
-    acquire(key: string): Promise<void> {
-        return this.semaphore(key).acquire();
+    acquire(key: string, urgent: boolean = isUrgent()): Promise<void> {
+        return this.semaphore(key).acquire(urgent);
     }
 
     release(key: string): void {

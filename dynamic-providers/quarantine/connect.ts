@@ -12,11 +12,17 @@ import { resolveEndpoints } from "../connection/clouds";
 import { createCredential } from "../connection/credentials";
 import { ExchangeClient, ExchangeCommandError } from "../connection/exchange";
 import { createGraphClient } from "../connection/graph";
-import { tenantLimits } from "../connection/limits";
+import { urgently } from "../connection/limits";
 import { pageAll } from "../connection/paging";
 import type { ConnectionSettings } from "../connection/settings";
 import { processRegistry } from "../connection/transport";
-import { exchangeCallError, type GraphReply, type GraphRequest, type TenantApi } from "./tenant";
+import {
+    exchangeCallError,
+    type CallOptions,
+    type GraphReply,
+    type GraphRequest,
+    type TenantApi,
+} from "./tenant";
 
 /**
  * Requests in flight per tenant in this provider process, for Graph and for Exchange each.
@@ -38,15 +44,13 @@ function buildTenant(settings: ConnectionSettings): TenantApi {
     const batcher = new GraphBatcher(graph);
     const exchange = new ExchangeClient(settings, { credential, overallConcurrency: CONCURRENCY });
 
-    // Exchange counts requests anchored on one mailbox against Outlook's limit of 4 at once;
-    // queue here rather than collect 429s.
-    const mailboxes = tenantLimits(
-        `${endpoints.exchangeBaseUrl}|${settings.tenantId}`,
-        CONCURRENCY,
-    ).mailboxes;
-
     // 2. Graph: independent requests in one run of the batcher; collections read to the end.
-    async function sendGraph(requests: GraphRequest[]): Promise<GraphReply[]> {
+    //    (Outlook's 4 requests at a time per mailbox are queued by the clients themselves.)
+    function sendGraph(requests: GraphRequest[], options: CallOptions = {}) {
+        return options.urgent ? urgently(() => graphCall(requests)) : graphCall(requests);
+    }
+
+    async function graphCall(requests: GraphRequest[]): Promise<GraphReply[]> {
         if (requests.length === 0) return [];
         const batch: BatchRequest[] = requests.map((r, i) => ({
             id: String(i),
@@ -88,13 +92,21 @@ function buildTenant(settings: ConnectionSettings): TenantApi {
     }
 
     // 3. Exchange: typed errors become ExchangeCallError; no-op warnings are success.
-    async function sendExchange(
+    function sendExchange(
+        cmdlet: string,
+        parameters: Record<string, unknown>,
+        anchorMailbox?: string,
+        options: CallOptions = {},
+    ) {
+        const call = () => exchangeCall(cmdlet, parameters, anchorMailbox);
+        return options.urgent ? urgently(call) : call();
+    }
+
+    async function exchangeCall(
         cmdlet: string,
         parameters: Record<string, unknown>,
         anchorMailbox?: string,
     ) {
-        const key = anchorMailbox?.toLowerCase();
-        if (key) await mailboxes.acquire(key);
         try {
             const reply = await exchange.invoke(
                 cmdlet,
@@ -120,8 +132,6 @@ function buildTenant(settings: ConnectionSettings): TenantApi {
                 );
             }
             throw error;
-        } finally {
-            if (key) mailboxes.release(key);
         }
     }
 

@@ -68,14 +68,24 @@ export function isExchangeCallError(error: unknown): error is ExchangeCallError 
     return error instanceof Error && error.name === "ExchangeCallError";
 }
 
+/** How a call waits for the connection's limits. */
+export interface CallOptions {
+    /**
+     * Served before ordinary calls waiting for the same limits: the reads that resolve the user
+     * and the cut-off, so that with many users at once everyone is cut off first.
+     */
+    urgent?: boolean;
+}
+
 export interface TenantApi {
     /** Sends independent Graph requests, batched (20 per `$batch`), in one round trip. */
-    graph(requests: GraphRequest[]): Promise<GraphReply[]>;
+    graph(requests: GraphRequest[], options?: CallOptions): Promise<GraphReply[]>;
     /** Runs one Exchange cmdlet. Throws an ExchangeCallError; no-op warnings are success. */
     exchange(
         cmdlet: string,
         parameters: Record<string, unknown>,
         anchorMailbox?: string,
+        options?: CallOptions,
     ): Promise<ExchangeReply>;
     /** Object id of the identity running the deployment (from its Graph token), if known. */
     callerObjectId(): Promise<string | undefined>;

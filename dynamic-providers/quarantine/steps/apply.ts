@@ -5,7 +5,7 @@
  */
 import type { Evidence, EvidenceChange } from "../evidence";
 import type { Action } from "../plan";
-import type { ExchangeReply, GraphReply, GraphRequest, TenantApi } from "../tenant";
+import type { CallOptions, ExchangeReply, GraphReply, GraphRequest, TenantApi } from "../tenant";
 import { errorText } from "./snapshot";
 
 export interface StepContext {
@@ -73,9 +73,16 @@ export interface GraphWrite {
 }
 
 /** Sends independent Graph writes in one round trip and records each result. */
-export async function applyGraph(ctx: StepContext, writes: GraphWrite[]): Promise<GraphReply[]> {
+export async function applyGraph(
+    ctx: StepContext,
+    writes: GraphWrite[],
+    options: CallOptions = {},
+): Promise<GraphReply[]> {
     if (writes.length === 0) return [];
-    const replies = await ctx.tenant.graph(writes.map((w) => w.request));
+    const replies = await ctx.tenant.graph(
+        writes.map((w) => w.request),
+        options,
+    );
     writes.forEach((write, i) => {
         const reply = replies[i];
         if (reply.ok) {

@@ -105,32 +105,41 @@ export function startReads(
     const kept = keptDelegates.filter((d) => d.includes("@")).slice(0, 10);
 
     // Graph: the user and its methods, grants and app assignments in one batch; the default
-    // method (beta only) in a second batch sent at the same time.
-    const graphReads = tenant.graph([
-        { method: "GET", url: `/users/${u}?$select=${USER_FIELDS}` },
-        { method: "GET", url: `/users/${u}/authentication/methods` },
-        { method: "GET", url: `/users/${u}/oauth2PermissionGrants` },
-        { method: "GET", url: `/users/${u}/appRoleAssignments` },
-        { method: "GET", url: `/oauth2PermissionGrants?$filter=consentType eq 'AllPrincipals'` },
-        ...kept.map((d) => ({
-            method: "GET" as const,
-            url: `/users/${userSegment(d)}?$select=id,userPrincipalName,displayName,mail`,
-        })),
-    ]);
-    const betaReads = tenant.graph([
-        { method: "GET", url: `/users/${u}/authentication/signInPreferences`, version: "beta" },
-    ]);
+    // method (beta only) in a second batch sent at the same time. Both resolve the user, which
+    // the cut-off waits for: they go ahead of other quarantines' clean-up (urgent).
+    const urgent = { urgent: true };
+    const graphReads = tenant.graph(
+        [
+            { method: "GET", url: `/users/${u}?$select=${USER_FIELDS}` },
+            { method: "GET", url: `/users/${u}/authentication/methods` },
+            { method: "GET", url: `/users/${u}/oauth2PermissionGrants` },
+            { method: "GET", url: `/users/${u}/appRoleAssignments` },
+            {
+                method: "GET",
+                url: `/oauth2PermissionGrants?$filter=consentType eq 'AllPrincipals'`,
+            },
+            ...kept.map((d) => ({
+                method: "GET" as const,
+                url: `/users/${userSegment(d)}?$select=id,userPrincipalName,displayName,mail`,
+            })),
+        ],
+        urgent,
+    );
+    const betaReads = tenant.graph(
+        [{ method: "GET", url: `/users/${u}/authentication/signInPreferences`, version: "beta" }],
+        urgent,
+    );
 
     // Exchange: rules (hidden ones too) first, then mailbox, delegates and protocols. A user
     // named by UPN anchors on its mailbox; one named by object id cannot ("UPN:<guid>" routes
     // nowhere), so those reads take the client's default, the tenant's system mailbox.
     const anchor = user.includes("@") ? `UPN:${user}` : undefined;
-    const exchange = (cmdlet: string, parameters: Obj): Promise<ExchangeRead> =>
-        tenant.exchange(cmdlet, parameters, anchor).then(
+    const exchange = (cmdlet: string, parameters: Obj, first = false): Promise<ExchangeRead> =>
+        tenant.exchange(cmdlet, parameters, anchor, { urgent: first }).then(
             (reply) => ({ ok: true as const, value: reply.value }),
             (error: unknown) => ({ ok: false as const, error }),
         );
-    const rules = exchange("Get-InboxRule", { Mailbox: user, IncludeHidden: true });
+    const rules = exchange("Get-InboxRule", { Mailbox: user, IncludeHidden: true }, true);
     const others = [
         exchange("Get-Mailbox", { Identity: user }),
         exchange("Get-MailboxPermission", { Identity: user }),
