@@ -173,10 +173,27 @@ const DEFAULT_CAPABLE = [
     "#microsoft.graph.hardwareOathAuthenticationMethod",
 ];
 
-/** Deletes one method with Graph's default-method rule: the default method goes last. */
+/**
+ * Deletes one method with Graph's rules: the default method goes last, and a mobile number
+ * cannot go while an alternate mobile remains ("a user can't have an alternateMobile number
+ * without a mobile number", phoneAuthenticationMethod-delete). The error texts are written
+ * from the documented rules, not captured from the service.
+ */
 function deleteMethod(ctx: GraphRequestContext, type: MethodType): GraphResponse {
     const user = requireUser(ctx);
     const method = findOfType(user, type, ctx.params.methodId);
+    const isPhone = (m: GraphObject, phoneType: string) =>
+        m["@odata.type"] === "#microsoft.graph.phoneAuthenticationMethod" &&
+        m.phoneType === phoneType;
+    if (
+        isPhone(method, "mobile") &&
+        user.authenticationMethods.some((m) => isPhone(m, "alternateMobile"))
+    ) {
+        throw badRequest(
+            "Cannot delete the mobile phone method while an alternate mobile phone method exists. Delete the alternateMobile number first.",
+            "badRequest",
+        );
+    }
     const others = user.authenticationMethods.filter(
         (m) => m !== method && DEFAULT_CAPABLE.includes(String(m["@odata.type"])),
     );

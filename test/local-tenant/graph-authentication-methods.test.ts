@@ -110,6 +110,31 @@ describe("Graph authentication methods on the local tenant", () => {
         ).toBeNull();
     });
 
+    test("a mobile number cannot be deleted while an alternate mobile remains, only after it", async () => {
+        const MOBILE = "3179e48a-750b-4051-897c-87b9720928f7";
+        const ALTERNATE = "b6332ec1-7057-4abe-9331-3d72feddfe41";
+        const user = tenant.control.getState().users.find((u) => u.id === megan.id)!;
+        const phone = (id: string, phoneType: string) => ({
+            "@odata.type": "#microsoft.graph.phoneAuthenticationMethod",
+            id,
+            phoneNumber: "+1 5555550100",
+            phoneType,
+            smsSignInState: "notAllowedByPolicy",
+        });
+        user.authenticationMethods.push(
+            phone(MOBILE, "mobile"),
+            phone(ALTERNATE, "alternateMobile"),
+        );
+
+        const first = await graph(tenant, token, "DELETE", `${base}/phoneMethods/${MOBILE}`);
+        expect(first.status).toBe(400);
+        expect(first.body.error.message).toMatch(/alternate mobile/);
+
+        const alternate = await graph(tenant, token, "DELETE", `${base}/phoneMethods/${ALTERNATE}`);
+        const mobile = await graph(tenant, token, "DELETE", `${base}/phoneMethods/${MOBILE}`);
+        expect([alternate.status, mobile.status]).toEqual([204, 204]);
+    });
+
     test("the password method cannot be deleted", async () => {
         const answer = await graph(
             tenant,
