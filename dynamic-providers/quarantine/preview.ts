@@ -8,8 +8,9 @@
  * as containment itself (steps 1 and 2, then the plan), and only reads.
  */
 import type { QuarantineInputs } from "./inputs";
-import { planContainment, unreadForSteps, type Action } from "./plan";
+import { planContainment, unreadForSteps } from "./plan";
 import { isRefusal, refuseIfProtected } from "./playbook";
+import { ACTION_WORDS } from "./steps/apply";
 import { readApps, readTenant } from "./steps/snapshot";
 import type { TenantApi } from "./tenant";
 
@@ -27,23 +28,6 @@ export interface ContainmentPreview {
     /** What containment would change, one action per object, in playbook order. */
     actions: Array<{ step: string; what: string }>;
 }
-
-/** Words for each planned action, as a reviewer reads them. */
-const VERBS: Record<Action["kind"], string> = {
-    disableAccount: "disable the account",
-    revokeSessions: "revoke sign-in sessions",
-    resetPassword: "reset the password",
-    disableInboxRule: "disable inbox rule",
-    clearForwarding: "clear mailbox forwarding",
-    removeSendOnBehalf: "remove send-on-behalf delegate",
-    removeFullAccess: "remove FullAccess delegate",
-    removeSendAs: "remove SendAs delegate",
-    removeFolderPermission: "remove folder delegate",
-    disableLegacyProtocols: "turn off legacy mail protocols",
-    removeMethod: "remove authentication method",
-    revokeGrant: "revoke app consent grant",
-    removeAppRoleAssignment: "remove app role assignment",
-};
 
 /**
  * Reads the tenant for one quarantine and lists what containment (or release) would do.
@@ -92,7 +76,10 @@ export async function previewContainment(
         ...(view.appRoleAssignments ?? []).map((a) => String(a.resourceId)),
     ]);
     for (const action of planContainment(view, inputs, apps, false)) {
-        preview.actions.push({ step: action.step, what: `${VERBS[action.kind]}: ${action.why}` });
+        preview.actions.push({
+            step: action.step,
+            what: `${ACTION_WORDS[action.kind]}: ${action.why}`,
+        });
     }
     for (const unread of unreadForSteps(view, inputs)) {
         preview.notes.push(`Could not read ${unread.what} (${unread.error}); the list is partial.`);

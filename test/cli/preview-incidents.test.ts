@@ -60,7 +60,7 @@ describe("the INC-2041 incident file", () => {
     it("lists every attacker artifact containment would remove", () => {
         expect(result.code).toBe(0);
         expect(result.out).toMatch(/INC-2041: megan\.bowen@contoso\.com would be contained/);
-        expect(result.out).toMatch(/disable the account/);
+        expect(result.out).toMatch(/disable account: the account is enabled/);
         expect(result.out).toMatch(/disable inbox rule: rule "\." forwards mail to ap\.remittance/);
         expect(result.out).toMatch(/disable inbox rule: rule "\.\." moves mail/);
         expect(result.out).toMatch(/clear mailbox forwarding/);
