@@ -7,4 +7,7 @@ module.exports = {
         "^.+\\.ts$": ["ts-jest", { diagnostics: false }],
     },
     testTimeout: 60000,
+    // Most of a test's time is spent waiting (throttling windows, Retry-After, child processes),
+    // not computing: two workers halve the run on a 2-core machine, where jest would pick one.
+    maxWorkers: 2,
 };
