@@ -76,9 +76,13 @@ export async function previewContainment(
         ...(view.appRoleAssignments ?? []).map((a) => String(a.resourceId)),
     ]);
     for (const action of planContainment(view, inputs, apps, false)) {
+        const byHand =
+            action.kind === "removeMethod" && action.collection === null
+                ? " (no Graph API removes this type: a person must, or containment stays partial)"
+                : "";
         preview.actions.push({
             step: action.step,
-            what: `${ACTION_WORDS[action.kind]}: ${action.why}`,
+            what: `${ACTION_WORDS[action.kind]}: ${action.why}${byHand}`,
         });
     }
     for (const unread of unreadForSteps(view, inputs)) {

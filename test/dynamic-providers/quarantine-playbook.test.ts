@@ -9,6 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { withDefaults } from "../../dynamic-providers/quarantine/inputs";
 import { contain, type PlaybookContext } from "../../dynamic-providers/quarantine/playbook";
+import { previewContainment } from "../../dynamic-providers/quarantine/preview";
 import type {
     ExchangeReply,
     GraphReply,
@@ -226,6 +227,30 @@ describe("methods containment cannot remove", () => {
                 target: "authenticationMethods:m1",
                 error: expect.stringMatching(/Cannot delete default method.*set another default/s),
             }),
+        ]);
+    });
+});
+
+describe("the preview of a containment", () => {
+    it("lists what would change, says which method a person must remove, and writes nothing", async () => {
+        const tenant = new DummyTenant(
+            [
+                {
+                    "@odata.type": "#microsoft.graph.microsoftAuthenticatorAuthenticationMethod",
+                    id: "m1",
+                },
+                { "@odata.type": "#microsoft.graph.qrCodePinAuthenticationMethod", id: "q1" },
+            ],
+            [FORWARDING_RULE],
+        );
+        const preview = await previewContainment(tenant, context(tenant).inputs, []);
+
+        expect(preview.outcome).toBe("contain");
+        const lines = preview.actions.map((a) => a.what).join("\n");
+        expect(lines).toMatch(/disable inbox rule: rule "x" forwards mail to drop@evil\.example/);
+        expect(lines).toMatch(/qrCodePin method .*a person must/);
+        expect(tenant.log.filter((l) => !l.startsWith("GET") && !l.startsWith("Get-"))).toEqual([
+            "inbox rules answered",
         ]);
     });
 });
