@@ -6,24 +6,23 @@
  */
 import * as fs from "fs";
 import type { TenantState, User } from "../../local-tenant/model";
-import { startTestTenant, type TestTenant } from "../support/local-tenant";
+import type { TestTenant } from "../support/local-tenant";
 import type { ProviderError } from "../support/provider-host";
-import { MEGAN, MEGAN_ID, restartHost, startHarness, type Harness } from "./quarantine-support";
+import {
+    MEGAN,
+    MEGAN_ID,
+    restartHost,
+    type Harness,
+    startContoso,
+    stopContoso,
+} from "./quarantine-support";
 
 let tenant: TestTenant;
 let h: Harness;
 let initial: TenantState;
 
-beforeAll(async () => {
-    tenant = await startTestTenant({ scenario: "contoso-bec" });
-    initial = structuredClone(tenant.control.getState());
-    h = await startHarness(tenant);
-}, 120_000);
-
-afterAll(async () => {
-    await h?.stop();
-    await tenant?.stop();
-});
+beforeAll(async () => ({ tenant, h, initial } = await startContoso()), 120_000);
+afterAll(() => stopContoso(h, tenant));
 
 function megan(): User {
     return tenant.control.getState().users.find((u) => u.id === MEGAN_ID)!;

@@ -4,23 +4,15 @@
  * through the SDK's provider host against the contoso-bec tenant.
  */
 import type { TenantState } from "../../local-tenant/model";
-import { startTestTenant, type TestTenant } from "../support/local-tenant";
-import { MEGAN_ID, startHarness, writesIn, type Harness } from "./quarantine-support";
+import type { TestTenant } from "../support/local-tenant";
+import { MEGAN_ID, writesIn, type Harness, startContoso, stopContoso } from "./quarantine-support";
 
 let tenant: TestTenant;
 let h: Harness;
 let initial: TenantState;
 
-beforeAll(async () => {
-    tenant = await startTestTenant({ scenario: "contoso-bec" });
-    initial = structuredClone(tenant.control.getState());
-    h = await startHarness(tenant);
-}, 120_000);
-
-afterAll(async () => {
-    await h?.stop();
-    await tenant?.stop();
-});
+beforeAll(async () => ({ tenant, h, initial } = await startContoso()), 120_000);
+afterAll(() => stopContoso(h, tenant));
 
 beforeEach(() => {
     tenant.control.putState(structuredClone(initial));

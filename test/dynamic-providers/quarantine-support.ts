@@ -13,7 +13,8 @@ import {
     testUrn,
     type CapturedResource,
 } from "../support/provider-host";
-import type { TestTenant } from "../support/local-tenant";
+import type { TenantState } from "../../local-tenant/model";
+import { startTestTenant, type TestTenant } from "../support/local-tenant";
 
 export const MEGAN = "megan.bowen@contoso.com";
 export const MEGAN_ID = "a229b752-17ec-4704-9971-4b4021745a1c";
@@ -99,4 +100,23 @@ export function writesIn(
             r.cmdlet ? !/^Get-/i.test(r.cmdlet) : r.method !== "GET" && !r.path.includes("/token"),
         )
         .map((r) => ({ method: r.method, path: r.path, cmdlet: r.cmdlet }));
+}
+
+/**
+ * What every provider-host quarantine test file starts once, before its tests: a contoso-bec
+ * tenant, its state as shipped, and a provider host pointed at it. Stop it with `stopContoso`.
+ */
+export async function startContoso(): Promise<{
+    tenant: TestTenant;
+    h: Harness;
+    initial: TenantState;
+}> {
+    const tenant = await startTestTenant({ scenario: "contoso-bec" });
+    const initial = structuredClone(tenant.control.getState());
+    return { tenant, initial, h: await startHarness(tenant) };
+}
+
+export async function stopContoso(h: Harness | undefined, tenant: TestTenant | undefined) {
+    await h?.stop();
+    await tenant?.stop();
 }

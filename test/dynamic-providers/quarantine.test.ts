@@ -5,16 +5,17 @@
  * would be left with an attacker still inside, or with a colleague's access broken.
  */
 import type { TenantState, User } from "../../local-tenant/model";
-import { startTestTenant, type TestTenant } from "../support/local-tenant";
+import type { TestTenant } from "../support/local-tenant";
 import {
     BREAK_GLASS,
     INC_2041,
     MEGAN,
     MEGAN_FIDO2,
     MEGAN_ID,
-    startHarness,
     writesIn,
     type Harness,
+    startContoso,
+    stopContoso,
 } from "./quarantine-support";
 
 const PROTON = "ap.remittance.contoso@proton.me";
@@ -23,16 +24,8 @@ let tenant: TestTenant;
 let h: Harness;
 let initial: TenantState;
 
-beforeAll(async () => {
-    tenant = await startTestTenant({ scenario: "contoso-bec" });
-    initial = structuredClone(tenant.control.getState());
-    h = await startHarness(tenant);
-}, 120_000);
-
-afterAll(async () => {
-    await h?.stop();
-    await tenant?.stop();
-});
+beforeAll(async () => ({ tenant, h, initial } = await startContoso()), 120_000);
+afterAll(() => stopContoso(h, tenant));
 
 function user(upn: string, state: TenantState = tenant.control.getState()): User {
     const found = state.users.find((u) => u.userPrincipalName === upn);
