@@ -120,25 +120,16 @@ describe("bec-guard local-tenant command", () => {
 
     test("it prints one JSON line a client can use, and stops cleanly on SIGTERM with the state saved", async () => {
         const stateDir = path.join(dir, "running");
-        const child = spawn(
-            process.execPath,
-            [BIN, "local-tenant", "--scenario", FIXTURE, "--state-dir", stateDir],
-            { cwd: REPO },
-        );
-        let stderr = "";
-        child.stderr.on("data", (d) => (stderr += d));
-        const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+        const started = await start([
+            "local-tenant",
+            "--scenario",
+            FIXTURE,
+            "--state-dir",
+            stateDir,
+        ]);
 
         // 1. The line.
-        const line = await new Promise<string>((resolve, reject) => {
-            let out = "";
-            child.stdout.on("data", (d) => {
-                out += d;
-                if (out.includes("\n")) resolve(out.split("\n")[0]);
-            });
-            child.on("close", () => reject(new Error(`exited before printing: ${stderr}`)));
-        });
-        const printed = JSON.parse(line);
+        const printed = started.printed;
         expect(Object.keys(printed)).toEqual(
             expect.arrayContaining([
                 "url",
@@ -170,8 +161,7 @@ describe("bec-guard local-tenant command", () => {
         closeAgents();
 
         // 3. Ctrl-C equivalent.
-        child.kill("SIGTERM");
-        expect(await exited).toBe(0);
+        expect((await started.stop()).code).toBe(0);
         expect(
             JSON.parse(fs.readFileSync(path.join(stateDir, "state.json"), "utf8")).apps[0]
                 .clientSecret,
