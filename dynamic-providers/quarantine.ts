@@ -500,7 +500,7 @@ const quarantineProvider: pulumi.dynamic.ResourceProvider = {
 /** Whether Graph says the quarantined user no longer exists (any other answer: it may). */
 async function userIsGone(inputs: QuarantineInputs, props: Record<string, any>) {
     const who = String(props.userId ?? inputs.user);
-    const [reply] = await playbookContext(inputs).tenant.graph([
+    const [reply] = await connectTenant(currentSettings()).graph([
         { method: "GET", url: `/users/${userSegment(who)}?$select=id` },
     ]);
     return reply.status === 404;
